@@ -1,0 +1,24 @@
+"""Shared pieces of the node glue: the id prefix, the category, custom types and the node list."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+#: Every node id of the pack starts with this and never changes.
+PREFIX = "DTV_"
+CATEGORY = "draw-to-video"
+
+#: Custom ComfyUI types of the pack.
+Strokes = io.Custom("DTV_STROKES")
+Intent = io.Custom("DTV_INTENT")
+Trajectory = io.Custom("DTV_TRAJECTORY")
+Depth = io.Custom("DTV_DEPTH")
+
+
+def all_nodes() -> list[type[io.ComfyNode]]:
+    """Every node class of the pack, in menu order (imported lazily: only ComfyUI calls this)."""
+    nodes: list[type[io.ComfyNode]] = []
+    from . import info
+
+    nodes += info.NODES
+    return nodes
