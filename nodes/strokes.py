@@ -1,0 +1,79 @@
+"""Stroke input and intent analysis nodes: the drawn path, validated once, and what it means."""
+
+from __future__ import annotations
+
+import json
+
+from comfy_api.latest import io
+
+from ..trajectory.intent import analyze
+from ..trajectory.stroke import StrokeError, StrokeSet, parse_strokes
+from .common import CATEGORY, PREFIX, Intent, Strokes
+
+#: A gentle push toward the right third of a 1024x576 frame: what a new node starts with.
+DEFAULT_STROKES = json.dumps({
+    "version": 1, "canvas": {"width": 1024, "height": 576},
+    "strokes": [{"points": [[512, 300, 0], [560, 290, 120], [620, 278, 240], [680, 268, 360], [730, 262, 480]],
+                 "role": "camera"}],
+})
+
+
+def strokes_error(text: str) -> str | None:
+    """None when ``text`` is a valid stroke set, else the validator's one-line message."""
+    try:
+        parse_strokes(text)
+    except StrokeError as exc:
+        return f"strokes: {exc}"
+    return None
+
+
+class StrokeInput(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=f"{PREFIX}StrokeInput",
+            display_name="Draw to Video: stroke input",
+            category=CATEGORY,
+            description="The path you draw on the image, as stroke JSON (version 1: canvas size plus strokes of "
+                        "[x, y, t_ms] points). The drawing widget edits this text; API users and batch jobs send it "
+                        "directly. It is validated here with the same validator as the CLI and the HTTP route.",
+            inputs=[
+                io.String.Input("strokes", default=DEFAULT_STROKES, multiline=True,
+                                tooltip='Stroke JSON: {"version": 1, "canvas": {"width": W, "height": H}, '
+                                        '"strokes": [{"points": [[x, y, t_ms], ...], "role": "camera"}]}. '
+                                        "x, y in canvas pixels; t_ms optional."),
+            ],
+            outputs=[Strokes.Output(display_name="strokes"), io.String.Output(display_name="strokes_json")],
+        )
+
+    @classmethod
+    def validate_inputs(cls, strokes: str) -> bool | str:
+        return strokes_error(strokes) or True
+
+    @classmethod
+    def execute(cls, strokes: str) -> io.NodeOutput:
+        ss = parse_strokes(strokes)
+        return io.NodeOutput(ss, ss.to_json())
+
+
+class IntentAnalysis(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=f"{PREFIX}IntentAnalysis",
+            display_name="Draw to Video: stroke intent",
+            category=CATEGORY,
+            description="Classifies the drawn path as straight, arc, circle, spiral, zigzag or freeform, with a "
+                        "confidence and its attributes (direction, clockwise, turns, centre, speed profile).",
+            inputs=[Strokes.Input("strokes", tooltip="The validated strokes from the stroke input node.")],
+            outputs=[Intent.Output(display_name="intent"), io.String.Output(display_name="label"),
+                     io.Float.Output(display_name="confidence"), io.String.Output(display_name="report_json")],
+        )
+
+    @classmethod
+    def execute(cls, strokes: StrokeSet) -> io.NodeOutput:
+        intent = analyze(strokes)
+        return io.NodeOutput(intent, intent.kind, float(intent.confidence), json.dumps(intent.to_dict()))
+
+
+NODES = [StrokeInput, IntentAnalysis]
