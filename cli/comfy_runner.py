@@ -92,7 +92,7 @@ def main() -> int:
             text += ": " + _node_errors_text(valid[3])
         _emit("result", ok=False, outputs={}, error=f"invalid workflow: {text}")
         return 1
-    executor = execution.PromptExecutor(ps, cache_type=execution.CacheType.NONE)
+    executor = execution.PromptExecutor(ps, cache_type=execution.CacheType.NONE, cache_args={"lru": 0, "ram": 0})
     executor.execute(prompt, prompt_id, {"client_id": "draw-to-video-cli"}, valid[2])
     error = None
     if not executor.success:

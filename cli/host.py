@@ -22,6 +22,9 @@ from .errors import CLIError
 PACK_ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR_NAME = "draw-to-video"
 _RUNNER = Path(__file__).resolve().parent / "comfy_runner.py"
+#: Runs a script file as __main__ with the working directory (the ComfyUI root) first on the module path, exactly as
+#: ComfyUI's own ``python main.py`` has its folder there; nothing of the pack is put on the path.
+_BOOT = "import runpy, sys; sys.argv.pop(0); runpy.run_path(sys.argv[0], run_name='__main__')"
 
 
 def find_comfyui() -> Path:
@@ -94,7 +97,7 @@ def run_prompt(
             shutil.copyfile(src, base / "input" / name)
         job = base / "job.json"
         job.write_text(json.dumps({"prompt": prompt}), encoding="utf-8")
-        cmd = [sys.executable, "-c", "import runpy,sys; runpy.run_path(sys.argv[1], run_name='__main__')",
+        cmd = [sys.executable, "-c", _BOOT,
                str(_RUNNER), "--job", str(job), "--base-directory", str(base), "--model-root", str(root / "models")]
         if cpu:
             cmd.append("--cpu")

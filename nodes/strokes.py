@@ -7,7 +7,9 @@ import json
 from comfy_api.latest import io
 
 from ..trajectory.intent import analyze
+from ..trajectory.presets import PRESET_NAMES
 from ..trajectory.stroke import StrokeError, StrokeSet, parse_strokes
+from . import routes  # noqa: F401  (registers POST /draw_to_video/analyze, the drawing widget's live preview)
 from .common import CATEGORY, PREFIX, Intent, Strokes
 
 #: A gentle push toward the right third of a 1024x576 frame: what a new node starts with.
@@ -35,13 +37,23 @@ class StrokeInput(io.ComfyNode):
             display_name="Draw to Video: stroke input",
             category=CATEGORY,
             description="The path you draw on the image, as stroke JSON (version 1: canvas size plus strokes of "
-                        "[x, y, t_ms] points). The drawing widget edits this text; API users and batch jobs send it "
-                        "directly. It is validated here with the same validator as the CLI and the HTTP route.",
+                        "[x, y, t_ms] points). Wire a LoadImage into 'image' and draw on it in the node's canvas: "
+                        "the widget writes this text and shows the stroke's intent and a camera preview live. API "
+                        "users and batch jobs send the text directly. It is validated here with the same validator "
+                        "as the CLI and the HTTP route.",
             inputs=[
                 io.String.Input("strokes", default=DEFAULT_STROKES, multiline=True,
                                 tooltip='Stroke JSON: {"version": 1, "canvas": {"width": W, "height": H}, '
                                         '"strokes": [{"points": [[x, y, t_ms], ...], "role": "camera"}]}. '
-                                        "x, y in canvas pixels; t_ms optional."),
+                                        "x, y in canvas pixels (the image's pixels); t_ms optional. The drawing "
+                                        "canvas writes it; the JSON button shows it."),
+                io.Combo.Input("preset", options=PRESET_NAMES, default="auto",
+                               tooltip="Camera move the widget's live preview shows ('auto' picks one from the drawn "
+                                       "shape). Only the preview uses it: the trajectory node's preset decides the "
+                                       "render."),
+                io.Image.Input("image", optional=True,
+                               tooltip="Optional image to draw on (wire a LoadImage): the canvas shows it before "
+                                       "anything runs and takes its pixel size. Not used when the graph runs."),
             ],
             outputs=[Strokes.Output(display_name="strokes"), io.String.Output(display_name="strokes_json")],
         )
@@ -51,7 +63,7 @@ class StrokeInput(io.ComfyNode):
         return strokes_error(strokes) or True
 
     @classmethod
-    def execute(cls, strokes: str) -> io.NodeOutput:
+    def execute(cls, strokes: str, preset: str = "auto", image: object = None) -> io.NodeOutput:
         ss = parse_strokes(strokes)
         return io.NodeOutput(ss, ss.to_json())
 

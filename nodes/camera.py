@@ -1,0 +1,139 @@
+"""Camera trajectory nodes: stroke + preset -> trajectory, its preview, and the path scribble."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+from comfy_api.latest import io
+
+from ..trajectory.camera import CameraTrajectory
+from ..trajectory.intent import Intent as IntentValue
+from ..trajectory.motion import EASINGS
+from ..trajectory.presets import PRESET_NAMES, auto_preset, build_trajectory
+from ..trajectory.preview import path_scribble, preview_image
+from ..trajectory.stroke import StrokeSet, prepare
+from .common import CATEGORY, PREFIX, Depth, Intent, Strokes, Trajectory
+from .depth import DepthValue
+
+MAX_FRAMES = 1000
+
+
+def trajectory_summary(traj: CameraTrajectory) -> str:
+    """One JSON line describing a trajectory (frames, size, fps, preset, intent, travel, FOV range)."""
+    c = traj.centres()
+    fov = traj.fov_deg()[:, 1]
+    return json.dumps({"preset": traj.preset, "intent": traj.intent, "frames": traj.num_frames, "fps": traj.fps,
+                       "width": traj.width, "height": traj.height,
+                       "travel": float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()),
+                       "fov_y_deg": [float(fov.min()), float(fov.max())]})
+
+
+def image_batch(rgb_uint8: np.ndarray) -> torch.Tensor:
+    """``[H,W,3]`` uint8 -> ComfyUI IMAGE ``[1,H,W,3]`` float."""
+    return torch.from_numpy(np.ascontiguousarray(rgb_uint8)).float().div(255.0)[None]
+
+
+class CameraTrajectoryNode(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=f"{PREFIX}CameraTrajectory",
+            display_name="Draw to Video: camera trajectory",
+            category=CATEGORY,
+            description="Turns the drawn stroke (and its intent) into a smooth, physically sensible 3D camera path "
+                        "with per-frame intrinsics, focus and aperture, or applies one of the cinematic presets "
+                        "(the stroke then gives its direction or target). auto picks the move from the intent: "
+                        "straight = dolly/truck/pull back, arc = arc shot, circle = orbit, spiral = orbit + push or "
+                        "pull, zigzag = whip pans, freeform = fly along the path.",
+            inputs=[
+                io.Combo.Input("preset", options=PRESET_NAMES, default="auto",
+                               tooltip="auto = from the stroke's intent; any other name is a cinematic preset."),
+                io.Int.Input("frames", default=49, min=1, max=MAX_FRAMES,
+                             tooltip="Number of frames (25 for SVD-XT, 14 for SVD; more are sampled in windows)."),
+                io.Float.Input("fps", default=24.0, min=1.0, max=240.0, step=1.0, tooltip="Frames per second."),
+                io.Int.Input("width", default=1024, min=16, max=8192, step=8,
+                             tooltip="Width in pixels of the frames the trajectory's intrinsics are for."),
+                io.Int.Input("height", default=576, min=16, max=8192, step=8,
+                             tooltip="Height in pixels of the frames the trajectory's intrinsics are for."),
+                io.Float.Input("strength", default=1.0, min=0.0, max=5.0, step=0.05,
+                               tooltip="How far the camera moves (0 = static, 1 = the preset's natural amount)."),
+                io.Combo.Input("easing", options=list(EASINGS), default="ease_in_out",
+                               tooltip="Timing curve of the move."),
+                io.Float.Input("fov_deg", default=50.0, min=10.0, max=120.0, step=0.5,
+                               tooltip="Vertical field of view of the source image's camera, in degrees."),
+                io.Float.Input("shake", default=0.0, min=0.0, max=10.0, step=0.05,
+                               tooltip="Extra handheld shake (seeded, low-pass); 0 = none beyond the preset's own."),
+                io.Int.Input("seed", default=0, min=0, max=2**31 - 1, tooltip="Seed of the shake."),
+                Strokes.Input("strokes", optional=True,
+                              tooltip="The drawn path. Without it, presets use the image centre as the subject."),
+                Intent.Input("intent", optional=True,
+                             tooltip="The stroke's intent from the intent node; with preset auto it picks the move."),
+                Depth.Input("depth", optional=True,
+                            tooltip="Depth of the image: the stroke is lifted onto the scene. Without it a "
+                                    "fronto-parallel plane at 1 scene unit is used."),
+            ],
+            outputs=[Trajectory.Output(display_name="trajectory"), io.String.Output(display_name="summary")],
+        )
+
+    @classmethod
+    def execute(cls, preset: str, frames: int, fps: float, width: int, height: int, strength: float, easing: str,
+                fov_deg: float, shake: float, seed: int, strokes: StrokeSet | None = None,
+                intent: IntentValue | None = None, depth: DepthValue | None = None) -> io.NodeOutput:
+        if preset == "auto" and intent is not None and strokes is not None:
+            preset = auto_preset(intent, prepare(strokes))
+        dmap = depth.depth[0].cpu().numpy().astype(np.float64) if depth is not None else None
+        traj = build_trajectory(strokes, preset=preset, frames=frames, fps=fps, width=width, height=height,
+                                strength=strength, easing=easing, depth=dmap, fov_deg=fov_deg, seed=seed, shake=shake)
+        return io.NodeOutput(traj, trajectory_summary(traj))
+
+
+class TrajectoryPreview(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=f"{PREFIX}TrajectoryPreview",
+            display_name="Draw to Video: trajectory preview",
+            category=CATEGORY,
+            description="Draws the camera path from above and from the side, with camera frusta, start and end, "
+                        "and the lifted stroke, as an IMAGE.",
+            inputs=[
+                Trajectory.Input("trajectory", tooltip="The camera path to draw."),
+                io.Int.Input("size", default=512, min=128, max=2048, step=16,
+                             tooltip="Height of the preview in pixels (it is twice as wide)."),
+                Strokes.Input("strokes", optional=True, tooltip="The drawn path, shown lifted into the scene."),
+            ],
+            outputs=[io.Image.Output(display_name="preview")],
+        )
+
+    @classmethod
+    def execute(cls, trajectory: CameraTrajectory, size: int, strokes: StrokeSet | None = None) -> io.NodeOutput:
+        stroke = prepare(strokes) if strokes is not None else None
+        return io.NodeOutput(image_batch(preview_image(trajectory, stroke, size=(2 * size, size))))
+
+
+class PathScribble(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=f"{PREFIX}PathScribble",
+            display_name="Draw to Video: path scribble",
+            category=CATEGORY,
+            description="The drawn path as a white-on-black IMAGE, for ControlNet scribble users.",
+            inputs=[
+                Strokes.Input("strokes", tooltip="The drawn path."),
+                io.Int.Input("width", default=1024, min=16, max=8192, step=8, tooltip="Output width in pixels."),
+                io.Int.Input("height", default=576, min=16, max=8192, step=8, tooltip="Output height in pixels."),
+                io.Int.Input("thickness", default=3, min=1, max=64, tooltip="Line thickness in output pixels."),
+            ],
+            outputs=[io.Image.Output(display_name="scribble")],
+        )
+
+    @classmethod
+    def execute(cls, strokes: StrokeSet, width: int, height: int, thickness: int) -> io.NodeOutput:
+        m = torch.from_numpy(np.asarray(path_scribble(strokes, width, height, thickness), dtype=np.float32))
+        return io.NodeOutput(m.clamp(0, 1)[None, ..., None].expand(1, height, width, 3).contiguous())
+
+
+NODES = [CameraTrajectoryNode, TrajectoryPreview, PathScribble]
