@@ -57,11 +57,12 @@ def main() -> int:
 
     import asyncio
 
-    import main as comfy_main  # noqa: F401  (sets up folder paths and logging exactly as ComfyUI does)
     import execution
     import folder_paths
-    import nodes
     import server
+
+    import main as comfy_main  # noqa: F401  (sets up folder paths and logging exactly as ComfyUI does)
+    import nodes
 
     for root in ns.model_root:
         for name in ("checkpoints", "vae", "clip_vision", "upscale_models", "depth", "interpolation", "luts"):

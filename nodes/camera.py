@@ -11,7 +11,7 @@ from comfy_api.latest import io
 from ..trajectory.camera import CameraTrajectory
 from ..trajectory.intent import Intent as IntentValue
 from ..trajectory.motion import EASINGS
-from ..trajectory.presets import PRESET_NAMES, auto_preset, build_trajectory
+from ..trajectory.presets import PRESET_NAMES, build_trajectory
 from ..trajectory.preview import path_scribble, preview_image
 from ..trajectory.stroke import StrokeSet, prepare
 from .common import CATEGORY, PREFIX, Depth, Intent, Strokes, Trajectory
@@ -69,7 +69,8 @@ class CameraTrajectoryNode(io.ComfyNode):
                 Strokes.Input("strokes", optional=True,
                               tooltip="The drawn path. Without it, presets use the image centre as the subject."),
                 Intent.Input("intent", optional=True,
-                             tooltip="The stroke's intent from the intent node; with preset auto it picks the move."),
+                             tooltip="The strokes' intent from the intent node (saves analysing them twice); with "
+                                     "preset auto it picks the move."),
                 Depth.Input("depth", optional=True,
                             tooltip="Depth of the image: the stroke is lifted onto the scene. Without it a "
                                     "fronto-parallel plane at 1 scene unit is used."),
@@ -81,11 +82,12 @@ class CameraTrajectoryNode(io.ComfyNode):
     def execute(cls, preset: str, frames: int, fps: float, width: int, height: int, strength: float, easing: str,
                 fov_deg: float, shake: float, seed: int, strokes: StrokeSet | None = None,
                 intent: IntentValue | None = None, depth: DepthValue | None = None) -> io.NodeOutput:
-        if preset == "auto" and intent is not None and strokes is not None:
-            preset = auto_preset(intent, prepare(strokes))
+        if intent is not None and strokes is None:
+            raise ValueError("an intent was connected without its strokes: connect the strokes too")
         dmap = depth.depth[0].cpu().numpy().astype(np.float64) if depth is not None else None
         traj = build_trajectory(strokes, preset=preset, frames=frames, fps=fps, width=width, height=height,
-                                strength=strength, easing=easing, depth=dmap, fov_deg=fov_deg, seed=seed, shake=shake)
+                                strength=strength, easing=easing, depth=dmap, fov_deg=fov_deg, seed=seed, shake=shake,
+                                intent=intent)
         return io.NodeOutput(traj, trajectory_summary(traj))
 
 
