@@ -17,3 +17,16 @@ def preview_text(finished_outputs: Mapping[str, object], node: str) -> str:
 
 def preview_json(finished_outputs: Mapping[str, object], node: str) -> object:
     return json.loads(preview_text(finished_outputs, node))
+
+
+#: The pack's one-line error types (all ValueError subclasses): a failure of any other type is a bug.
+CLEAR_ERRORS = {"ValueError", "StrokeError", "TrajectoryError", "DepthError", "RenderError", "FidelityError",
+                "GuidanceError", "EffectError", "RIFEError"}
+
+
+def error_type(details: object) -> str:
+    """The exception class name of a failed run, from the history status a ComfyError carries."""
+    for event, data in (details or {}).get("messages", []) if isinstance(details, dict) else []:
+        if event == "execution_error":
+            return str(data.get("exception_type", "")).rsplit(".", 1)[-1]
+    return ""

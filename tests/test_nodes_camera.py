@@ -1,0 +1,157 @@
+"""Camera, depth, render and pose nodes through the real ComfyUI server."""
+
+from __future__ import annotations
+
+import io as _io
+import itertools
+import json
+
+import numpy as np
+import pytest
+from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from draw_to_video.cli.client import ComfyError, output_items
+from draw_to_video.trajectory.camera import CameraTrajectory
+from draw_to_video.trajectory.presets import PRESET_NAMES
+from draw_to_video.trajectory.stroke import make_stroke_set
+
+_counter = itertools.count(1)
+
+
+def _circle_json(w=640, h=360) -> str:
+    a = np.linspace(0, 2.1 * np.pi, 70)
+    return make_stroke_set(np.c_[w / 2 + 100 * np.cos(a), h / 2 + 80 * np.sin(a)], w, h).to_json()
+
+
+@pytest.fixture(scope="module")
+def photo(comfy_server) -> str:
+    """A real photograph (scikit-image's astronaut, 160x96 crop) uploaded to the test server."""
+    import skimage.data
+
+    img = Image.fromarray(skimage.data.astronaut()).resize((160, 160)).crop((0, 32, 160, 128))
+    buf = _io.BytesIO()
+    img.save(buf, format="PNG")
+    return comfy_server.client().upload_image("astronaut_160x96.png", buf.getvalue())
+
+
+def _traj_node(**kw) -> dict:
+    inputs = {"preset": "auto", "frames": 9, "fps": 24.0, "width": 160, "height": 96, "strength": 1.0,
+              "easing": "ease_in_out", "fov_deg": 50.0, "shake": 0.0, "seed": next(_counter)}
+    inputs.update(kw)
+    return {"class_type": "DTV_CameraTrajectory", "inputs": inputs}
+
+
+def test_trajectory_from_stroke_intent_and_fallback_depth_then_render(comfy, photo):
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "2": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(), "preset": "auto"}},
+        "3": {"class_type": "DTV_IntentAnalysis", "inputs": {"strokes": link("2")}},
+        "4": {"class_type": "DTV_FallbackDepth", "inputs": {"image": link("1"), "horizon": 0.45,
+                                                            "subject_size": 0.22}},
+        "5": _traj_node(strokes=link("2"), intent=link("3"), depth=link("4"), strength=0.3),
+        "6": {"class_type": "DTV_Render25D", "inputs": {"image": link("1"), "depth": link("4"),
+                                                        "trajectory": link("5"), "fill": "background", "chunk": 4}},
+        "7": {"class_type": "SaveImage", "inputs": {"images": link("6"), "filename_prefix": "dtv/render"}},
+        "8": {"class_type": "PreviewAny", "inputs": {"source": link("5", 1)}},
+        "9": {"class_type": "PreviewAny", "inputs": {"source": link("4", 2)}},
+        "10": {"class_type": "DTV_TrajectoryPreview", "inputs": {"trajectory": link("5"), "size": 128,
+                                                                  "strokes": link("2")}},
+        "11": {"class_type": "SaveImage", "inputs": {"images": link("10"), "filename_prefix": "dtv/preview"}},
+        "12": {"class_type": "MaskToImage", "inputs": {"mask": link("6", 1)}},
+        "13": {"class_type": "SaveImage", "inputs": {"images": link("12"), "filename_prefix": "dtv/visible"}},
+    }
+    client = comfy.client()
+    out = client.run(prompt, timeout=300).outputs
+    summary = preview_json(out, "8")
+    assert summary["preset"] == "orbit" and summary["intent"] == "circle" and summary["frames"] == 9
+    assert "approximate" in preview_text(out, "9")
+    frames = [np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({"7": out["7"]})]
+    assert len(frames) == 9 and frames[0].shape == (96, 160, 3)
+    src = np.asarray(Image.open(comfy.base / "input" / photo).convert("RGB")).astype(float)
+    assert np.abs(frames[0].astype(float) - src).mean() < 2.0  # frame 0 is the source view
+    assert np.abs(frames[-1].astype(float) - src).mean() > 2.0  # the camera moved
+    vis = [np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({"13": out["13"]})]
+    assert vis[0].min() == 255 and vis[-1].min() == 0  # frame 0 fully seen; later frames have disocclusions
+    prev = np.asarray(Image.open(_io.BytesIO(client.view(output_items({"11": out["11"]})[0]))))
+    assert prev.shape == (128, 256, 3) and prev.std() > 5
+
+
+def test_pose_exports_load_and_save(comfy):
+    traj_json = {"class_type": "DTV_CameraTrajectory"}
+    prompt = {
+        "1": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(), "preset": "auto"}},
+        "2": _traj_node(strokes=link("1"), frames=9, preset="arc_left"),
+        "3": {"class_type": "DTV_ExportCameraCtrl", "inputs": {"trajectory": link("2"), "pose_size": "trajectory"}},
+        "4": {"class_type": "PreviewAny", "inputs": {"source": link("3", 0)}},
+        "5": {"class_type": "DTV_LoadTrajectory", "inputs": {"text": link("3", 1), "format": "re10k", "width": 160,
+                                                             "height": 96, "fps": 24.0, "fov_deg": 50.0}},
+        "6": {"class_type": "DTV_SaveTrajectory", "inputs": {"trajectory": link("5"), "format": "json",
+                                                             "filename_prefix": "dtv/traj"}},
+        "7": {"class_type": "DTV_ExportMotionCtrl", "inputs": {"trajectory": link("2")}},
+        "8": {"class_type": "PreviewAny", "inputs": {"source": link("7")}},
+        "9": {"class_type": "DTV_WanCameraEmbedding", "inputs": {"trajectory": link("2"), "exact_intrinsics": False}},
+        "10": {"class_type": "PreviewAny", "inputs": {"source": link("9", 3)}},
+        "11": {"class_type": "DTV_SaveTrajectory", "inputs": {"trajectory": link("2"), "format": "json",
+                                                              "filename_prefix": "dtv/orig"}},
+    }
+    del traj_json
+    out = comfy.client().run(prompt, timeout=300).outputs
+    poses = json.loads(preview_text(out, "4"))
+    assert len(poses) == 9 and all(len(r) == 19 for r in poses)
+    assert np.asarray(json.loads(preview_text(out, "8"))).shape == (9, 12)
+    assert preview_text(out, "10") == "9"
+    saved = out["6"]["trajectory"][0]
+    orig = out["11"]["trajectory"][0]
+    back = CameraTrajectory.from_json((comfy.base / "output" / saved["subfolder"] / saved["filename"]).read_text())
+    ref = CameraTrajectory.from_json((comfy.base / "output" / orig["subfolder"] / orig["filename"]).read_text())
+    np.testing.assert_allclose(back.world_T_cam, ref.world_T_cam, atol=1e-6)
+    np.testing.assert_allclose(back.K, ref.K, atol=1e-6)
+
+
+def test_path_scribble_node(comfy):
+    prompt = {
+        "1": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(), "preset": "auto"}},
+        "2": {"class_type": "DTV_PathScribble", "inputs": {"strokes": link("1"), "width": 320, "height": 180,
+                                                           "thickness": next(_counter) % 5 + 2}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": link("2"), "filename_prefix": "dtv/scribble"}},
+    }
+    client = comfy.client()
+    out = client.run(prompt, timeout=120).outputs
+    img = np.asarray(Image.open(_io.BytesIO(client.view(output_items(out)[0]))))
+    assert img.shape == (180, 320, 3) and img.max() == 255 and (img == 0).mean() > 0.8
+
+
+def test_wan_node_rejects_wrong_frame_count_with_one_line(comfy):
+    prompt = {
+        "1": _traj_node(frames=10),
+        "2": {"class_type": "DTV_WanCameraEmbedding", "inputs": {"trajectory": link("1"), "exact_intrinsics": True}},
+        "3": {"class_type": "PreviewAny", "inputs": {"source": link("2", 3)}},
+    }
+    with pytest.raises(ComfyError) as err:
+        comfy.client().run(prompt, timeout=120)
+    assert "4k+1" in str(err.value) and "\n" not in str(err.value)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(preset=st.sampled_from(PRESET_NAMES), frames=st.integers(1, 40), strength=st.floats(0, 5),
+       width=st.integers(16, 400), height=st.integers(16, 400), fov=st.floats(10, 120),
+       easing=st.sampled_from(["linear", "ease_in_out", "ease_out"]), with_stroke=st.booleans())
+def test_trajectory_node_property(comfy, preset, frames, strength, width, height, fov, easing, with_stroke):
+    """Any valid widget values give a finite trajectory of the asked size, or a clear one-line error."""
+    nodes = {"2": _traj_node(preset=preset, frames=frames, strength=strength, width=width, height=height,
+                             fov_deg=fov, easing=easing),
+             "3": {"class_type": "PreviewAny", "inputs": {"source": link("2", 1)}}}
+    if with_stroke:
+        nodes["1"] = {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(), "preset": "auto"}}
+        nodes["2"]["inputs"]["strokes"] = link("1")
+    try:
+        out = comfy.client().run(nodes, timeout=120).outputs
+    except ComfyError as exc:
+        assert "\n" not in str(exc) and error_type(exc.details) in CLEAR_ERRORS, (str(exc), error_type(exc.details))
+        return
+    s = preview_json(out, "3")
+    assert (s["frames"], s["width"], s["height"]) == (frames, width, height)
+    assert np.isfinite(s["travel"]) and 10 - 1e-6 <= s["fov_y_deg"][0] <= s["fov_y_deg"][1] <= 120 + 1e-6
