@@ -57,12 +57,15 @@ def main() -> int:
 
     import asyncio
 
+    # isort: off
+    # ComfyUI's main module first: it parses the flags above and sets up folder paths and logging exactly as
+    # ComfyUI does; only then may torch-using modules be imported.
+    import main as comfy_main
     import execution
     import folder_paths
-    import server
-
-    import main as comfy_main  # noqa: F401  (sets up folder paths and logging exactly as ComfyUI does)
     import nodes
+    import server
+    # isort: on
 
     for root in ns.model_root:
         for name in ("checkpoints", "vae", "clip_vision", "upscale_models", "depth", "interpolation", "luts"):

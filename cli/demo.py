@@ -8,8 +8,10 @@ Middlebury motorcycle with its ground-truth depth, so the parallax is real; noth
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
+from .errors import CLIError
 from .host import PACK_ROOT, run_prompt
 from .workflow import load_api_workflow, patch
 
@@ -37,17 +39,15 @@ def run(args: argparse.Namespace) -> int:
         "Camera trajectory": {"preset": args.preset, "frames": args.frames},
         "Save video": {"filename_prefix": "draw-to-video/demo"},
     })
-    out: Path = args.out
-    result = run_prompt(graph, out_dir=out.parent.resolve() / ".dtv-tmp",
-                        inputs={"motorcycle.jpg": ASSETS / "motorcycle.jpg",
-                                "motorcycle_depth.png": ASSETS / "motorcycle_depth.png"}, verbose=args.verbose)
-    videos = [f for f in result.files if f.suffix == ".mp4"]
-    if not videos:
-        raise ValueError("the workflow produced no mp4")
+    out: Path = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    videos[0].replace(out)
-    for f in result.files:
-        f.unlink(missing_ok=True)
-    (out.parent.resolve() / ".dtv-tmp").rmdir()
-    print(out.resolve())
+    with tempfile.TemporaryDirectory(prefix=".dtv-demo-", dir=out.parent) as tmp:
+        result = run_prompt(graph, out_dir=Path(tmp), verbose=args.verbose,
+                            inputs={"motorcycle.jpg": ASSETS / "motorcycle.jpg",
+                                    "motorcycle_depth.png": ASSETS / "motorcycle_depth.png"})
+        videos = [f for f in result.files if f.suffix == ".mp4"]
+        if not videos:
+            raise CLIError("the workflow produced no mp4")
+        videos[0].replace(out)  # same folder: atomic
+    print(out)
     return 0
