@@ -6,9 +6,8 @@ Nodes are thin: they convert ComfyUI types at the boundary and call the pure lib
 
 from __future__ import annotations
 
-from typing_extensions import override
-
 from comfy_api.latest import ComfyExtension, io
+from typing_extensions import override
 
 from .common import PREFIX, all_nodes
 

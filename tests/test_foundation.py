@@ -8,9 +8,9 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 from comfy_harness import REPO
 
 SNAPSHOT = REPO / "tests" / "snapshots" / "object_info.json"

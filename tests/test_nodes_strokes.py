@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from graphs import link, preview_json, preview_text
-
 from draw_to_video.cli.client import ComfyError
+from graphs import link, preview_json, preview_text
 
 
 def _circle_json(seed: int) -> str:
