@@ -47,7 +47,7 @@ class StrokeInput(io.ComfyNode):
                                         '"strokes": [{"points": [[x, y, t_ms], ...], "role": "camera"}]}. '
                                         "x, y in canvas pixels (the image's pixels); t_ms optional. The drawing "
                                         "canvas writes it; the JSON button shows it."),
-                io.Combo.Input("preset", options=PRESET_NAMES, default="auto",
+                io.Combo.Input("preset", options=PRESET_NAMES, default="auto", optional=True,
                                tooltip="Camera move the widget's live preview shows ('auto' picks one from the drawn "
                                        "shape). Only the preview uses it: the trajectory node's preset decides the "
                                        "render."),

@@ -1,0 +1,511 @@
+// Draw to Video: the drawing canvas on DTV_StrokeInput nodes.
+//
+// A DOM widget shows the node's image (from the LoadImage wired into its optional `image` input) before anything
+// runs and lets you draw camera strokes on it with mouse, pen or touch, in the image's own pixel coordinates
+// whatever the node size or graph zoom. The stroke JSON lives in the node's `strokes` STRING widget (saved in
+// workflows, sent in prompts): the canvas writes it on every change and redraws from it whenever it changes.
+// When a stroke ends the widget asks POST /draw_to_video/analyze for the intent and a camera preview.
+// Public extension API only: app.registerExtension, node.addDOMWidget, api.fetchApi, widgets.
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+import { STROKE_WIDGET_CSS, drawBackdrop, drawStroke, strokeColour } from "./lib/stroke_draw.js";
+import {
+  MAX_POINTS,
+  clientToImage,
+  countPoints,
+  emptyModel,
+  fitRect,
+  hasDistinctPoints,
+  parseModel,
+  rescaleModel,
+  serializeModel,
+  viewParams,
+} from "./lib/stroke_model.js";
+
+const NODE_TYPE = "DTV_StrokeInput";
+const ROUTE = "/draw_to_video/analyze";
+const PREVIEW_FRAMES = 49;
+const WIDGET_NAME = "dtv_canvas";
+
+function injectCss() {
+  if (document.getElementById("dtv-stroke-css")) return;
+  const style = document.createElement("style");
+  style.id = "dtv-stroke-css";
+  style.textContent = STROKE_WIDGET_CSS;
+  document.head.appendChild(style);
+}
+
+function el(tag, props = {}, children = []) {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+/** The URL of the image wired into the node's `image` input (LoadImage's file, or any node's shown image). */
+function sourceImageURL(node) {
+  const slot = node.inputs?.findIndex((i) => i.name === "image") ?? -1;
+  if (slot < 0 || node.inputs[slot].link == null) return null;
+  const up = node.getInputNode?.(slot);
+  if (!up) return null;
+  const params = viewParams(up.widgets?.find((w) => w.name === "image")?.value);
+  if (params) {
+    const q = new URLSearchParams({ filename: params.filename, type: params.type, subfolder: params.subfolder });
+    return api.apiURL(`/view?${q}`);
+  }
+  return up.imgs?.[0]?.src || null;
+}
+
+class StrokeEditor {
+  constructor(node, textWidget) {
+    this.node = node;
+    this.textWidget = textWidget;
+    this.model = emptyModel();
+    this.undoStack = [];
+    this.redoStack = [];
+    this.lastText = null;
+    this.image = null;
+    this.imageURL = null;
+    this.drawing = null;
+    this.seq = 0;
+    this.analyzeTimer = null;
+    this.frame = 0;
+    this.build();
+  }
+
+  // -- DOM ---------------------------------------------------------------------------------------------------------
+  build() {
+    injectCss();
+    const btn = (label, title, fn) => {
+      const b = el("button", { type: "button", textContent: label, title });
+      b.dataset.action = label.toLowerCase();
+      b.addEventListener("mousedown", (e) => e.preventDefault()); // the drawing keeps the keyboard focus
+      b.addEventListener("click", (e) => {
+        e.stopPropagation();
+        fn();
+      });
+      return b;
+    };
+    this.undoBtn = btn("Undo", "Undo the last change (Ctrl+Z)", () => this.undo());
+    this.redoBtn = btn("Redo", "Redo (Ctrl+Shift+Z)", () => this.redo());
+    this.clearBtn = btn("Clear", "Remove every stroke (Delete)", () => this.clear());
+    this.jsonBtn = btn("JSON", "Show or hide the stroke JSON text", () => this.toggleText());
+    this.canvas = el("canvas", { className: "dtv-canvas" });
+    // The keyboard focus of the drawing: a read-only input over the canvas, so that the frontend's own shortcuts
+    // (its workflow undo on Ctrl+Z, Delete for nodes) leave keys typed here alone, as they do for text fields.
+    this.keys = el("input", { className: "dtv-keys", readOnly: true, tabIndex: 0, inputMode: "none" });
+    this.keys.setAttribute("aria-label", "Camera path drawing: Ctrl+Z undo, Ctrl+Shift+Z redo, Delete clear");
+    this.preview = el("img", { className: "dtv-preview", alt: "camera preview" });
+    this.intentEl = el("span", { className: "dtv-intent", textContent: "" });
+    this.infoEl = el("span", { className: "dtv-info", textContent: "" });
+    this.stage = el("div", { className: "dtv-stage" }, [this.canvas, this.keys]);
+    this.root = el("div", { className: "dtv-stroke" }, [
+      el("div", { className: "dtv-bar" }, [this.undoBtn, this.redoBtn, this.clearBtn, this.jsonBtn]),
+      this.stage,
+      el("div", { className: "dtv-foot" }, [this.preview, el("div", { className: "dtv-text" }, [this.intentEl, el("br"), this.infoEl])]),
+    ]);
+    this.root.dataset.state = "idle";
+    // keep pointer presses on the controls from dragging the node
+    this.root.addEventListener("pointerdown", (e) => e.stopPropagation());
+    const c = this.canvas;
+    c.addEventListener("pointerdown", (e) => this.onDown(e));
+    c.addEventListener("pointermove", (e) => this.onMove(e));
+    c.addEventListener("pointerup", (e) => this.onUp(e));
+    c.addEventListener("pointercancel", (e) => this.onUp(e));
+    c.addEventListener("lostpointercapture", (e) => this.onUp(e));
+    this.keys.addEventListener("keydown", (e) => this.onKey(e));
+    this.keys.addEventListener("focus", () => this.stage.classList.add("dtv-focus"));
+    this.keys.addEventListener("blur", () => this.stage.classList.remove("dtv-focus"));
+    c.addEventListener("contextmenu", (e) => e.preventDefault());
+    if (typeof ResizeObserver === "function") {
+      this.resizeObserver = new ResizeObserver(() => this.requestDraw());
+      this.resizeObserver.observe(this.stage);
+    }
+  }
+
+  destroy() {
+    this.resizeObserver?.disconnect();
+    clearTimeout(this.analyzeTimer);
+    this.seq++;
+  }
+
+  // -- model <-> text widget -----------------------------------------------------------------------------------------
+  /** Cheap per-frame check: re-read the text if someone else changed it, reload the image if its source changed. */
+  sync() {
+    const text = this.textWidget.value;
+    if (typeof text === "string" && text !== this.lastText) this.loadText(text);
+    const url = sourceImageURL(this.node);
+    if (url !== this.imageURL) this.loadImage(url);
+    const [bw, bh] = this.backingSize();
+    if (bw !== this.canvas.width || bh !== this.canvas.height) this.requestDraw();
+  }
+
+  loadText(text) {
+    this.lastText = text;
+    const m = parseModel(text);
+    this.undoStack = [];
+    this.redoStack = [];
+    this.requestDraw();
+    if (!m) {
+      // not stroke JSON at all: show an empty drawing and leave the text alone until the user draws
+      const { naturalWidth: w, naturalHeight: h } = this.image ?? {};
+      this.model = emptyModel(w || this.model.width, h || this.model.height);
+      clearTimeout(this.analyzeTimer);
+      this.seq++;
+      this.preview.style.visibility = "hidden";
+      this.setStatus("error", "unreadable stroke text", "The strokes text is not JSON; drawing replaces it.");
+      return;
+    }
+    this.model = m;
+    if (this.image) this.fitToImage();
+    this.scheduleAnalyze(30);
+  }
+
+  write() {
+    const text = serializeModel(this.model);
+    this.lastText = text;
+    this.textWidget.value = text;
+    this.node.setDirtyCanvas?.(true, true);
+    this.node.graph?.change?.();
+  }
+
+  commit(next) {
+    this.undoStack.push(this.model);
+    if (this.undoStack.length > 200) this.undoStack.shift();
+    this.redoStack = [];
+    this.model = next;
+    this.afterChange();
+  }
+
+  afterChange() {
+    this.write();
+    this.requestDraw();
+    this.scheduleAnalyze(0);
+  }
+
+  undo() {
+    if (!this.undoStack.length) return;
+    this.redoStack.push(this.model);
+    this.model = this.undoStack.pop();
+    this.afterChange();
+  }
+
+  redo() {
+    if (!this.redoStack.length) return;
+    this.undoStack.push(this.model);
+    this.model = this.redoStack.pop();
+    this.afterChange();
+  }
+
+  clear() {
+    if (!this.model.strokes.length) return;
+    this.commit({ ...this.model, strokes: [] });
+  }
+
+  toggleText() {
+    this.setTextVisible(!!this.textWidget.hidden);
+    const size = this.node.computeSize?.();
+    if (size) this.node.setSize?.([this.node.size[0], Math.max(this.node.size[1], size[1])]);
+    this.node.setDirtyCanvas?.(true, true);
+  }
+
+  /** Show or hide the JSON text field; hidden, it takes no room (its DOM widget's min and max height are 0). */
+  setTextVisible(visible) {
+    const w = this.textWidget;
+    w.hidden = !visible;
+    if (!w.options) return;
+    if (!this.textHeights) this.textHeights = { min: w.options.getMinHeight, max: w.options.getMaxHeight };
+    w.options.getMinHeight = visible ? this.textHeights.min : () => 0;
+    w.options.getMaxHeight = visible ? this.textHeights.max : () => 0;
+  }
+
+  // -- image -----------------------------------------------------------------------------------------------------
+  loadImage(url) {
+    this.imageURL = url;
+    if (!url) {
+      this.image = null;
+      this.requestDraw();
+      return;
+    }
+    const img = new Image();
+    img.onload = () => {
+      if (this.imageURL !== url) return;
+      this.image = img;
+      this.fitToImage();
+      this.requestDraw();
+    };
+    img.onerror = () => {
+      if (this.imageURL !== url) return;
+      this.image = null;
+      this.setStatus("error", "image not found", "the wired image could not be loaded");
+      this.requestDraw();
+    };
+    img.src = url;
+  }
+
+  /** The stroke canvas takes the image's natural size; strokes keep their place on the image. */
+  fitToImage() {
+    const { naturalWidth: w, naturalHeight: h } = this.image;
+    if (!w || !h || (w === this.model.width && h === this.model.height)) return;
+    const re = (m) => rescaleModel(m, w, h);
+    this.model = re(this.model);
+    this.undoStack = this.undoStack.map(re);
+    this.redoStack = this.redoStack.map(re);
+    this.afterChange();
+  }
+
+  // -- drawing ---------------------------------------------------------------------------------------------------
+  backingSize() {
+    const c = this.canvas;
+    const zoom = app.canvas?.ds?.scale ?? 1;
+    const k = Math.min((window.devicePixelRatio || 1) * Math.max(zoom, 1), 3);
+    return [Math.max(1, Math.round(c.clientWidth * k)), Math.max(1, Math.round(c.clientHeight * k))];
+  }
+
+  requestDraw() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  draw() {
+    const c = this.canvas;
+    const [bw, bh] = this.backingSize();
+    if (c.width !== bw) c.width = bw;
+    if (c.height !== bh) c.height = bh;
+    const ctx = c.getContext("2d");
+    if (!ctx) return;
+    const { width: W, height: H } = this.model;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, bw, bh);
+    const f = fitRect(bw, bh, W, H);
+    ctx.setTransform(f.scale, 0, 0, f.scale, f.x, f.y);
+    const px = (bw / Math.max(c.clientWidth, 1)) / f.scale; // one CSS pixel in image units
+    drawBackdrop(ctx, this.image, W, H, px);
+    this.model.strokes.forEach((s, i) => drawStroke(ctx, s.points, strokeColour(i), px, true));
+    if (this.drawing) drawStroke(ctx, this.drawing.points, "#ffffff", px, false);
+    this.updateButtons();
+  }
+
+  updateButtons() {
+    this.undoBtn.disabled = !this.undoStack.length;
+    this.redoBtn.disabled = !this.redoStack.length;
+    this.clearBtn.disabled = !this.model.strokes.length;
+  }
+
+  // -- pointer and keys ------------------------------------------------------------------------------------------
+  toImage(e) {
+    const r = this.canvas.getBoundingClientRect();
+    return clientToImage(e.clientX, e.clientY, r, this.model.width, this.model.height);
+  }
+
+  /** The smallest spacing kept between recorded points: about one screen pixel, in image pixels. */
+  minStep() {
+    const r = this.canvas.getBoundingClientRect();
+    return 0.75 / fitRect(r.width, r.height, this.model.width, this.model.height).scale;
+  }
+
+  onDown(e) {
+    if (e.pointerType === "mouse" && e.button !== 0) return;
+    if (this.drawing) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.keys.focus({ preventScroll: true });
+    try {
+      this.canvas.setPointerCapture(e.pointerId);
+    } catch {
+      // capture is a nicety: drawing still works without it
+    }
+    const [x, y] = this.toImage(e);
+    this.drawing = { id: e.pointerId, t0: performance.now(), points: [[x, y, 0]], step: this.minStep() };
+    this.requestDraw();
+  }
+
+  addPoint(ev) {
+    const d = this.drawing;
+    if (countPoints(this.model) + d.points.length >= MAX_POINTS) return;
+    const [x, y] = this.toImage(ev);
+    const last = d.points[d.points.length - 1];
+    const t = Math.max(last[2], performance.now() - d.t0);
+    if (Math.hypot(x - last[0], y - last[1]) < d.step) return;
+    d.points.push([x, y, t]);
+  }
+
+  onMove(e) {
+    if (!this.drawing || e.pointerId !== this.drawing.id) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const batch = e.getCoalescedEvents?.();
+    for (const ev of batch?.length ? batch : [e]) this.addPoint(ev);
+    this.requestDraw();
+  }
+
+  onUp(e) {
+    const d = this.drawing;
+    if (!d || e.pointerId !== d.id) return;
+    if (e.type === "pointerup") this.addPoint(e);
+    this.drawing = null;
+    try {
+      if (this.canvas.hasPointerCapture?.(e.pointerId)) this.canvas.releasePointerCapture(e.pointerId);
+    } catch {
+      // already released
+    }
+    if (hasDistinctPoints(d.points)) {
+      this.commit({ ...this.model, strokes: [...this.model.strokes, { points: d.points, role: "camera" }] });
+    } else {
+      this.requestDraw();
+    }
+  }
+
+  onKey(e) {
+    const mod = e.ctrlKey || e.metaKey;
+    const key = e.key.toLowerCase();
+    let handled = true;
+    if (mod && key === "z") e.shiftKey ? this.redo() : this.undo();
+    else if (mod && key === "y") this.redo();
+    else if (!mod && (e.key === "Delete" || e.key === "Backspace")) this.clear();
+    else handled = false;
+    if (handled) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }
+
+  // -- live analysis ---------------------------------------------------------------------------------------------
+  preset() {
+    const v = this.node.widgets?.find((w) => w.name === "preset")?.value;
+    return typeof v === "string" ? v : "auto";
+  }
+
+  scheduleAnalyze(delay) {
+    clearTimeout(this.analyzeTimer);
+    this.root.dataset.state = "pending"; // at once, so nobody reads the previous answer as this one's
+    this.analyzeTimer = setTimeout(() => this.analyze(), delay);
+  }
+
+  setStatus(state, label, info) {
+    this.root.dataset.state = state;
+    this.intentEl.textContent = label;
+    this.infoEl.textContent = info;
+    this.infoEl.title = info;
+  }
+
+  async analyze() {
+    const seq = ++this.seq;
+    const camera = this.model.strokes.filter((s) => s.role === "camera" && hasDistinctPoints(s.points));
+    if (!camera.length) {
+      this.root.dataset.intent = "";
+      this.preview.style.visibility = "hidden";
+      this.setStatus("idle", "", "Draw the camera path on the image.");
+      return;
+    }
+    this.root.dataset.state = "pending";
+    const body = {
+      strokes: JSON.parse(serializeModel(this.model)),
+      frames: PREVIEW_FRAMES,
+      preset: this.preset(),
+      width: this.model.width,
+      height: this.model.height,
+    };
+    let res;
+    let data = null;
+    try {
+      res = await api.fetchApi(ROUTE, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      data = await res.json().catch(() => null);
+    } catch (err) {
+      if (seq === this.seq) this.setStatus("error", "preview unavailable", String(err?.message ?? err));
+      return;
+    }
+    if (seq !== this.seq) return;
+    if (!res.ok || !data?.intent) {
+      this.root.dataset.intent = "";
+      this.preview.style.visibility = "hidden";
+      this.setStatus("error", "invalid strokes", data?.error ?? `HTTP ${res.status}`);
+      return;
+    }
+    const { intent, trajectory } = data;
+    this.root.dataset.intent = intent.intent;
+    this.root.dataset.preset = trajectory?.preset ?? "";
+    this.root.dataset.confidence = String(intent.confidence);
+    const conf = Math.round(100 * intent.confidence);
+    const preset = trajectory?.preset ? ` → ${trajectory.preset}` : "";
+    this.setStatus("ok", `${intent.intent} ${conf}%`, `camera: ${body.preset}${body.preset === "auto" ? preset : ""}`);
+    if (data.preview_png) {
+      this.preview.src = data.preview_png;
+      this.preview.style.visibility = "visible";
+    }
+  }
+}
+
+/** Give a DTV_StrokeInput node its drawing canvas; null (the text field stays as it is) where that cannot be done. */
+export function attachEditor(node) {
+  if (node.__dtvEditor) return node.__dtvEditor;
+  const textWidget = node.widgets?.find((w) => w.name === "strokes");
+  if (!textWidget || typeof node.addDOMWidget !== "function") return null; // plain text field stays usable
+  const editor = new StrokeEditor(node, textWidget);
+  const widget = node.addDOMWidget(WIDGET_NAME, "dtv_stroke_canvas", editor.root, {
+    serialize: false,
+    hideOnZoom: false,
+    getMinHeight: () => 240,
+  });
+  widget.serialize = false;
+  editor.widget = widget;
+  node.__dtvEditor = editor;
+  editor.setTextVisible(false);
+  const presetWidget = node.widgets.find((w) => w.name === "preset");
+  if (presetWidget) {
+    const cb = presetWidget.callback;
+    presetWidget.callback = function () {
+      const r = cb?.apply(this, arguments);
+      editor.scheduleAnalyze(0);
+      return r;
+    };
+  }
+  textWidget.inputEl?.addEventListener?.("input", () => editor.sync());
+  editor.sync();
+  return editor;
+}
+
+app.registerExtension({
+  name: "DrawToVideo.StrokeWidget",
+  async beforeRegisterNodeDef(nodeType, nodeData) {
+    if (nodeData?.name !== NODE_TYPE) return;
+    const proto = nodeType.prototype;
+    const chain = (name, fn) => {
+      const orig = proto[name];
+      proto[name] = function () {
+        const r = orig?.apply(this, arguments);
+        try {
+          fn.apply(this, arguments);
+        } catch (err) {
+          console.warn(`[draw-to-video] stroke widget ${name}:`, err);
+        }
+        return r;
+      };
+    };
+    chain("onNodeCreated", function () {
+      if (attachEditor(this)) this.setSize?.([Math.max(this.size[0], 480), Math.max(this.size[1], 460)]);
+    });
+    chain("onConfigure", function () {
+      this.__dtvEditor?.sync();
+    });
+    chain("onConnectionsChange", function () {
+      this.__dtvEditor?.sync();
+    });
+    chain("onDrawBackground", function () {
+      this.__dtvEditor?.sync();
+    });
+    chain("onRemoved", function () {
+      this.__dtvEditor?.destroy();
+    });
+  },
+  loadedGraphNode(node) {
+    node.__dtvEditor?.sync();
+  },
+});
