@@ -135,23 +135,60 @@ def test_wan_node_rejects_wrong_frame_count_with_one_line(comfy):
     assert "4k+1" in str(err.value) and "\n" not in str(err.value)
 
 
+_stroke_text = st.one_of(
+    st.builds(lambda pts: make_stroke_set(np.asarray(pts, float), 400, 300).to_json(),
+              st.lists(st.tuples(st.floats(-50, 450), st.floats(-50, 350)), min_size=2, max_size=60)
+              .filter(lambda p: len(set(p)) > 1)),
+    st.just(_circle_json()),
+    st.text(max_size=40),
+    st.builds(json.dumps, st.dictionaries(st.sampled_from(["version", "canvas", "strokes"]),
+                                          st.integers(-3, 3) | st.none() | st.lists(st.integers(), max_size=3))),
+)
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(preset=st.sampled_from(PRESET_NAMES), frames=st.integers(1, 40), strength=st.floats(0, 5),
        width=st.integers(16, 400), height=st.integers(16, 400), fov=st.floats(10, 120),
-       easing=st.sampled_from(["linear", "ease_in_out", "ease_out"]), with_stroke=st.booleans())
-def test_trajectory_node_property(comfy, preset, frames, strength, width, height, fov, easing, with_stroke):
-    """Any valid widget values give a finite trajectory of the asked size, or a clear one-line error."""
+       easing=st.sampled_from(["linear", "ease_in_out", "ease_out"]), stroke=st.none() | _stroke_text)
+def test_stroke_and_camera_nodes_property(comfy, preset, frames, strength, width, height, fov, easing, stroke):
+    """Every stroke/camera/pose node on arbitrary widget values and stroke text: a correct result, a 400 at
+    validation, or a clear one-line error of the pack's own types; never a crash or NaN; the server stays up."""
     nodes = {"2": _traj_node(preset=preset, frames=frames, strength=strength, width=width, height=height,
                              fov_deg=fov, easing=easing),
-             "3": {"class_type": "PreviewAny", "inputs": {"source": link("2", 1)}}}
-    if with_stroke:
-        nodes["1"] = {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(), "preset": "auto"}}
-        nodes["2"]["inputs"]["strokes"] = link("1")
+             "3": {"class_type": "PreviewAny", "inputs": {"source": link("2", 1)}},
+             "4": {"class_type": "DTV_TrajectoryPreview", "inputs": {"trajectory": link("2"), "size": 128}},
+             "5": {"class_type": "PreviewAny", "inputs": {"source": link("4")}},
+             "6": {"class_type": "DTV_ExportCameraCtrl", "inputs": {"trajectory": link("2"), "pose_size": "1280x720"}},
+             "7": {"class_type": "PreviewAny", "inputs": {"source": link("6", 1)}},
+             "8": {"class_type": "DTV_ExportMotionCtrl", "inputs": {"trajectory": link("2")}},
+             "9": {"class_type": "PreviewAny", "inputs": {"source": link("8")}}}
+    if frames % 4 == 1:
+        nodes["10"] = {"class_type": "DTV_WanCameraEmbedding", "inputs": {"trajectory": link("2"),
+                                                                          "exact_intrinsics": False}}
+        nodes["11"] = {"class_type": "PreviewAny", "inputs": {"source": link("10", 3)}}
+    if stroke is not None:
+        nodes["1"] = {"class_type": "DTV_StrokeInput", "inputs": {"strokes": stroke, "preset": "auto"}}
+        nodes["12"] = {"class_type": "DTV_IntentAnalysis", "inputs": {"strokes": link("1")}}
+        nodes["13"] = {"class_type": "PreviewAny", "inputs": {"source": link("12", 3)}}
+        nodes["14"] = {"class_type": "DTV_PathScribble", "inputs": {"strokes": link("1"), "width": 64, "height": 48,
+                                                                    "thickness": 2}}
+        nodes["15"] = {"class_type": "PreviewAny", "inputs": {"source": link("14")}}
+        nodes["2"]["inputs"].update(strokes=link("1"), intent=link("12"))
+    client = comfy.client()
     try:
-        out = comfy.client().run(nodes, timeout=120).outputs
+        out = client.run(nodes, timeout=120).outputs
     except ComfyError as exc:
-        assert "\n" not in str(exc) and error_type(exc.details) in CLEAR_ERRORS, (str(exc), error_type(exc.details))
+        if exc.status == 400:  # refused at validation: only malformed stroke text may cause that
+            assert stroke is not None and "strokes" in json.dumps(exc.details["node_errors"]["1"])
+        else:
+            assert "\n" not in str(exc) and error_type(exc.details) in CLEAR_ERRORS, (str(exc), error_type(exc.details))
+        assert client.get_json("/system_stats")
         return
     s = preview_json(out, "3")
     assert (s["frames"], s["width"], s["height"]) == (frames, width, height)
     assert np.isfinite(s["travel"]) and 10 - 1e-6 <= s["fov_y_deg"][0] <= s["fov_y_deg"][1] <= 120 + 1e-6
+    re10k = preview_text(out, "7").strip().splitlines()[1:]
+    assert len(re10k) == frames and np.isfinite(np.asarray([r.split() for r in re10k], float)).all()
+    assert np.isfinite(np.asarray(json.loads(preview_text(out, "9")), float)).all()
+    if stroke is not None:
+        assert preview_json(out, "13")["intent"] == s["intent"]
