@@ -1,7 +1,7 @@
 """``draw-to-video demo``: render the bundled real photograph along the bundled stroke into an mp4.
 
-It runs the shipped no-weights workflow (``workflows/api/draw_to_video_2_5d.json``: stroke -> intent -> camera
-trajectory -> depth-warp render -> core CreateVideo/SaveVideo) through the real ComfyUI executor. The scene is the
+It runs the no-weights pipeline (``assets/demo_workflow.json``: stroke -> intent -> camera trajectory -> depth-warp
+render -> core CreateVideo/SaveVideo, the shipped 2.5D workflow with the photo's real depth in place of the prior) through the real ComfyUI executor. The scene is the
 Middlebury motorcycle with its ground-truth depth, so the parallax is real; nothing is downloaded.
 """
 
@@ -16,7 +16,7 @@ from .host import PACK_ROOT, run_prompt
 from .workflow import load_api_workflow, patch
 
 ASSETS = PACK_ROOT / "assets"
-WORKFLOW = "draw_to_video_2_5d"
+WORKFLOW = ASSETS / "demo_workflow.json"  # written by scripts/workflow_specs.py
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.frames < 2 or args.frames > 241:
         raise ValueError(f"--frames must be in 2..241, got {args.frames}")
     stroke = (ASSETS / "demo_stroke.json").read_text(encoding="utf-8")
-    graph = patch(load_api_workflow(WORKFLOW), {
+    graph = patch(load_api_workflow(str(WORKFLOW)), {
         "Stroke": {"strokes": stroke},
         "Camera trajectory": {"preset": args.preset, "frames": args.frames},
         "Save video": {"filename_prefix": "draw-to-video/demo"},

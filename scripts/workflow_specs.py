@@ -1,0 +1,204 @@
+"""The shipped workflows, written once as API-format graphs (node id -> class_type, inputs, title).
+
+``python scripts/build_workflows.py`` turns each into ``workflows/api/<name>.json`` (the API twin) and, through the
+real frontend in Chromium, ``workflows/<name>.json`` (UI format, with notes and groups) plus a ``.jpg`` thumbnail.
+Titles are the names batch jobs and ``draw-to-video render --set`` use to override inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_STROKE = json.dumps({
+    "version": 1, "canvas": {"width": 768, "height": 768},
+    "strokes": [{"points": [[300, 640, 0], [330, 600, 80], [360, 560, 160], [385, 520, 240], [405, 480, 320],
+                            [420, 440, 400]], "role": "camera"}],
+})
+
+
+def node(class_type: str, title: str, group: str, **inputs) -> dict:
+    return {"class_type": class_type, "inputs": inputs, "_meta": {"title": title}, "group": group}
+
+
+def ln(node_id: str, slot: int = 0) -> list:
+    return [node_id, slot]
+
+
+def _front(image: str = "example.png") -> dict:
+    """Image, stroke and intent: the start every drawing workflow shares."""
+    return {
+        "1": node("LoadImage", "Image", "Draw", image=image),
+        "2": node("DTV_StrokeInput", "Stroke", "Draw", strokes=DEFAULT_STROKE, preset="auto", image=ln("1")),
+        "3": node("DTV_IntentAnalysis", "Intent", "Draw", strokes=ln("2")),
+    }
+
+
+def _trajectory(preset="auto", frames=49, size=(512, 512), strokes=True, depth="5", title="Camera trajectory",
+                group="Camera", strength=1.0) -> dict:
+    inputs = dict(preset=preset, frames=frames, fps=24.0, width=size[0], height=size[1], strength=strength,
+                  easing="ease_in_out", fov_deg=50.0, shake=0.0, seed=0)
+    if strokes:
+        inputs.update(strokes=ln("2"), intent=ln("3"))
+    if depth:
+        inputs["depth"] = ln(depth)
+    return node("DTV_CameraTrajectory", title, group, **inputs)
+
+
+def _save(images: str, prefix: str, fps: float = 24.0, group="Save") -> dict:
+    return {
+        "90": node("CreateVideo", "Create video", group, images=ln(images), fps=fps),
+        "91": node("SaveVideo", "Save video", group, video=ln("90"), filename_prefix=prefix, format="mp4",
+                   codec="h264"),
+    }
+
+
+def draw_to_video_2_5d() -> dict:
+    return {
+        **_front(),
+        "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
+        "6": _trajectory(),
+        "7": node("DTV_TrajectoryPreview", "Trajectory preview", "Camera", trajectory=ln("6"), size=256,
+                  strokes=ln("2")),
+        "8": node("PreviewImage", "Preview", "Camera", images=ln("7")),
+        "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
+                   fill="background", chunk=4),
+        **_save("10", "draw-to-video/2_5d"),
+    }
+
+
+TOUR = ("dolly_in", "orbit", "vertigo", "crane_up")
+
+
+def camera_preset_tour() -> dict:
+    g = {"1": node("LoadImage", "Image", "Source", image="example.png"),
+         "5": node("DTV_FallbackDepth", "Depth", "Source", image=ln("1"), horizon=0.45, subject_size=0.22)}
+    prev = None
+    for i, preset in enumerate(TOUR):
+        t, r = str(10 + 10 * i), str(11 + 10 * i)
+        g[t] = _trajectory(preset=preset, frames=25, strokes=False, title=f"Camera {i + 1}: {preset}",
+                           group="Presets")
+        g[r] = node("DTV_Render25D", f"Render {i + 1}", "Presets", image=ln("1"), depth=ln("5"), trajectory=ln(t),
+                    fill="background", chunk=4)
+        if prev is not None:
+            b = str(12 + 10 * i)
+            g[b] = node("ImageBatch", f"Join {i + 1}", "Presets", image1=ln(prev), image2=ln(r))
+            prev = b
+        else:
+            prev = r
+    g.update(_save(prev, "draw-to-video/preset_tour"))
+    return g
+
+
+def cinematic_effects_showcase() -> dict:
+    return {
+        **_front(),
+        "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
+        "6": _trajectory(preset="hitchcock"),
+        "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
+                   fill="background", chunk=4),
+        "20": node("DTV_EffectTime", "Speed ramp", "Effects", images=ln("10"), effect="speed_ramp",
+                   params="curve=ramp_slow_mid", seed=0),
+        "21": node("DTV_ColorGrade", "Grade", "Effects", images=ln("20"), preset="teal_orange", strength=1.0,
+                   temperature=0.0, tint=0.0, saturation=0.0, contrast=0.0, highlights=0.0, shadows=0.0),
+        "22": node("DTV_EffectLens", "Lens", "Effects", images=ln("21"), effect="film_grain",
+                   params="strength=0.05", seed=0),
+        "23": node("DTV_EffectLens", "Vignette", "Effects", images=ln("22"), effect="vignette", params="", seed=0),
+        "24": node("DTV_EffectFrame", "Letterbox", "Effects", images=ln("23"), effect="letterbox",
+                   params="aspect=2.39", seed=0),
+        **_save("24", "draw-to-video/effects"),
+    }
+
+
+WAN_MODELS = {"unet": "wan2.1_fun_camera_v1.1_1.3B_bf16.safetensors",
+              "clip": "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "vae": "wan_2.1_vae.safetensors",
+              "clip_vision": "clip_vision_h.safetensors"}
+
+
+def wan_fun_camera() -> dict:
+    return {
+        **_front(),
+        "6": _trajectory(frames=81, size=(832, 480), depth=None),
+        "7": node("DTV_WanCameraEmbedding", "Wan camera embedding", "Camera", trajectory=ln("6"),
+                  exact_intrinsics=False),
+        "8": node("DTV_SaveTrajectory", "RealEstate10K export", "Camera", trajectory=ln("6"),
+                  filename_prefix="draw-to-video/cameractrl", format="re10k"),
+        "30": node("UNETLoader", "Wan Fun Camera model", "Wan", unet_name=WAN_MODELS["unet"], weight_dtype="default"),
+        "31": node("ModelSamplingSD3", "Shift", "Wan", model=ln("30"), shift=8.0),
+        "32": node("CLIPLoader", "Text encoder", "Wan", clip_name=WAN_MODELS["clip"], type="wan", device="default"),
+        "33": node("VAELoader", "VAE", "Wan", vae_name=WAN_MODELS["vae"]),
+        "34": node("CLIPVisionLoader", "CLIP vision", "Wan", clip_name=WAN_MODELS["clip_vision"]),
+        "35": node("CLIPVisionEncode", "Encode image", "Wan", clip_vision=ln("34"), image=ln("1"), crop="none"),
+        "36": node("CLIPTextEncode", "Prompt", "Wan", clip=ln("32"), text="a cinematic shot, high detail"),
+        "37": node("CLIPTextEncode", "Negative prompt", "Wan", clip=ln("32"), text="blurry, static, distorted"),
+        "38": node("WanCameraImageToVideo", "Wan camera image to video", "Wan", positive=ln("36"),
+                   negative=ln("37"), vae=ln("33"), width=ln("7", 1), height=ln("7", 2), length=ln("7", 3),
+                   batch_size=1, clip_vision_output=ln("35"), start_image=ln("1"), camera_conditions=ln("7")),
+        "39": node("KSampler", "Sampler", "Wan", model=ln("31"), seed=0, steps=20, cfg=6.0, sampler_name="uni_pc",
+                   scheduler="simple", positive=ln("38", 0), negative=ln("38", 1), latent_image=ln("38", 2),
+                   denoise=1.0),
+        "40": node("VAEDecode", "Decode", "Wan", samples=ln("39"), vae=ln("33")),
+        **_save("40", "draw-to-video/wan", fps=16.0),
+    }
+
+
+#: name -> (builder, note shown on the canvas)
+WORKFLOWS = {
+    "draw_to_video_2_5d": (draw_to_video_2_5d, (
+        "Draw to video, no weights (2.5D). Draw your camera path on the image in the Stroke node; the intent "
+        "(straight, arc, circle, spiral, zigzag, freeform) picks the camera move. The depth here is an approximate "
+        "ground/sky prior: for real parallax connect a depth node (Depth Anything, MiDaS...) through 'Draw to Video: "
+        "depth from depth map'. Press Run; the video lands in output/draw-to-video/.")),
+    "camera_preset_tour": (camera_preset_tour, (
+        "Camera preset tour: one image, four presets (dolly in, orbit, vertigo, crane up) rendered one after "
+        "another. Change the preset of any 'Camera' node to try the other cinematic presets.")),
+    "cinematic_effects_showcase": (cinematic_effects_showcase, (
+        "Cinematic effects: a Hitchcock dolly-zoom rendered in 2.5D, then a speed ramp, a teal-orange grade, film "
+        "grain, a vignette and a 2.39:1 letterbox. Every effect node has an effect dropdown and name=value "
+        "parameters; strength 0 is the identity.")),
+    "wan_fun_camera": (wan_fun_camera, (
+        "Drawn path -> Wan2.1-Fun-Camera. Needs your Wan weights: models/diffusion_models/"
+        f"{WAN_MODELS['unet']}, models/text_encoders/{WAN_MODELS['clip']}, models/vae/{WAN_MODELS['vae']}, "
+        f"models/clip_vision/{WAN_MODELS['clip_vision']}. The trajectory needs 4k+1 frames (81). The same camera is "
+        "saved as RealEstate10K pose text for CameraCtrl users (output/draw-to-video/cameractrl_*.txt).")),
+}
+
+
+def demo_motorcycle() -> dict:
+    """The CLI demo (not a shipped template): the bundled motorcycle photo with its real depth, the bundled stroke."""
+    stroke = (REPO / "assets" / "demo_stroke.json").read_text(encoding="utf-8")
+    return {
+        "1": node("LoadImage", "Image", "Draw", image="motorcycle.jpg"),
+        "2": node("DTV_StrokeInput", "Stroke", "Draw", strokes=stroke, preset="auto", image=ln("1")),
+        "3": node("DTV_IntentAnalysis", "Intent", "Draw", strokes=ln("2")),
+        "4": node("LoadImage", "Depth map", "Depth", image="motorcycle_depth.png"),
+        "5": node("DTV_DepthFromImage", "Depth", "Depth", image=ln("4"), kind="inverse_depth", near=0.5, far=10.0),
+        # the Middlebury camera: f = 995 px at 741x500, a 28.2 degree vertical field of view
+        "6": {**_trajectory(frames=49, size=(736, 496)), "inputs": {**_trajectory(frames=49, size=(736, 496))["inputs"],
+                                                                     "fov_deg": 28.2}},
+        "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
+                   fill="background", chunk=4),
+        **_save("10", "draw-to-video/demo"),
+    }
+
+
+def api_twin(graph: dict) -> dict:
+    """The API-format graph as ComfyUI's /prompt takes it (without the layout-only 'group' key)."""
+    return {k: {kk: vv for kk, vv in v.items() if kk != "group"} for k, v in graph.items()}
+
+
+def write_api_twins() -> list[Path]:
+    out = []
+    for name, (build, _) in WORKFLOWS.items():
+        path = REPO / "workflows" / "api" / f"{name}.json"
+        path.write_text(json.dumps(api_twin(build()), indent=1) + "\n", encoding="utf-8")
+        out.append(path)
+    demo = REPO / "assets" / "demo_workflow.json"
+    demo.write_text(json.dumps(api_twin(demo_motorcycle()), indent=1) + "\n", encoding="utf-8")
+    return [*out, demo]
+
+
+if __name__ == "__main__":
+    for p in write_api_twins():
+        print(p)
