@@ -20,10 +20,11 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from report import append_section  # noqa: E402
+
 from draw_to_video.trajectory.intent import INTENTS, analyze, analyze_prepared  # noqa: E402
 from draw_to_video.trajectory.stroke import StrokeSet, make_stroke_set, prepare  # noqa: E402
 from draw_to_video.trajectory.strokes_synthetic import generate, generate_corpus  # noqa: E402
-from report import append_section  # noqa: E402
 
 TARGET = 0.95
 BUDGET_MS = 10.0

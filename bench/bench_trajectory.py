@@ -19,12 +19,13 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from report import append_section  # noqa: E402
+
 from draw_to_video.trajectory.intent import analyze_prepared  # noqa: E402
 from draw_to_video.trajectory.intent_features import N_FEATURE_SAMPLES  # noqa: E402
 from draw_to_video.trajectory.presets import build_trajectory  # noqa: E402
 from draw_to_video.trajectory.stroke import StrokeSet, make_stroke_set, prepare  # noqa: E402
 from draw_to_video.trajectory.strokes_synthetic import generate  # noqa: E402
-from report import append_section  # noqa: E402
 
 BUDGET_MS = 10.0
 N_POINTS = 1000

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from comfy_harness import REPO, Server, start_server
 
 OUTPUT_DIR = REPO / "tests" / "_output"

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation
+
 from draw_to_video.trajectory.camera import (
     CameraTrajectory,
     K_from_fov,
@@ -15,7 +17,6 @@ from draw_to_video.trajectory.camera import (
     pixel_intrinsics,
 )
 from draw_to_video.trajectory.conventions import CONVENTION
-from scipy.spatial.transform import Rotation
 
 
 def make_traj(F: int = 7, W: int = 640, H: int = 360, seed: int = 0, first_identity: bool = True) -> CameraTrajectory:

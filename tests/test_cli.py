@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from comfy_harness import REPO
+
 from draw_to_video import __version__
 from draw_to_video.cli import build_parser
+
+from comfy_harness import REPO
 
 CLI = [str(REPO / ".venv" / "bin" / "draw-to-video")]
 

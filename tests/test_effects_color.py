@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from draw_to_video.effects import color as C
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects import color as C
 
 LUMA = torch.tensor([0.2126, 0.7152, 0.0722])
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from draw_to_video.effects.deflicker import deflicker, exposure_targets
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects.deflicker import deflicker, exposure_targets
 
 
 def texture(h: int = 48, w: int = 64, seed: int = 0) -> torch.Tensor:

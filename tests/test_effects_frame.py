@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from draw_to_video.effects import frame as FR
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects import frame as FR
 
 
 def clip(f: int = 4, h: int = 18, w: int = 32, c: int = 3, seed: int = 0) -> torch.Tensor:

@@ -6,9 +6,10 @@ import math
 
 import pytest
 import torch
-from draw_to_video.effects import lens as L
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects import lens as L
 
 
 def clip(f: int = 3, h: int = 9, w: int = 11, c: int = 3, seed: int = 0) -> torch.Tensor:

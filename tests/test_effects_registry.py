@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from draw_to_video.effects import registry as R
-from draw_to_video.effects.color import identity_lut
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects import registry as R
+from draw_to_video.effects.color import identity_lut
 
 F, H, W = 3, 10, 14
 TENSORS = {

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from draw_to_video.effects import stylised as S
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects import stylised as S
 
 
 def clip(f: int = 4, h: int = 24, w: int = 32, c: int = 3, seed: int = 0) -> torch.Tensor:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from draw_to_video.effects import time as T
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.effects import time as T
 
 
 def clip(f: int = 6, h: int = 5, w: int = 7, c: int = 3, seed: int = 0) -> torch.Tensor:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import tomllib
+
 from comfy_harness import REPO
 
 SNAPSHOT = REPO / "tests" / "snapshots" / "object_info.json"

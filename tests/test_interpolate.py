@@ -14,6 +14,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
 from draw_to_video.effects._core import EffectError
 from draw_to_video.effects.interpolate import (
     InterpolationCancelled,
@@ -27,10 +31,8 @@ from draw_to_video.effects.interpolate import (
 )
 from draw_to_video.effects.rife import load_rife
 from draw_to_video.effects.time import retime_timestamps
-from hypothesis import given, settings
-from hypothesis import strategies as st
+
 from rife_weights import ensure_clips, ensure_rife_weights, read_clip
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 BIKES_CUTS = (29, 75, 136, 186, 241)  # the last frame of a shot: each cut lies between i and i + 1
 SEGMENTS = [("bikes", s) for s in (10, 40, 86, 147, 197)] + [("carphone", 74), ("vtest", 240), ("tree", 0)]

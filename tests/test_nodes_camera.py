@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -17,6 +16,8 @@ from draw_to_video.cli.client import ComfyError, output_items
 from draw_to_video.trajectory.camera import CameraTrajectory
 from draw_to_video.trajectory.presets import PRESET_NAMES
 from draw_to_video.trajectory.stroke import make_stroke_set
+
+from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text
 
 _counter = itertools.count(1)
 

@@ -7,13 +7,14 @@ import itertools
 
 import numpy as np
 import pytest
-from graphs import CLEAR_ERRORS, error_type, link
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from draw_to_video.cli.client import ComfyError, output_items
 from draw_to_video.effects.registry import EFFECTS, LOOKS
+
+from graphs import CLEAR_ERRORS, error_type, link
 
 _seed = itertools.count(1)
 GROUP_NODES = {"time": "DTV_EffectTime", "lens": "DTV_EffectLens", "color": "DTV_EffectColor",

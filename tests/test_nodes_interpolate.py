@@ -7,7 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
+
 from draw_to_video.cli.client import ComfyError
+
 from graphs import link, preview_text
 from rife_weights import ensure_clips, ensure_rife_weights, read_clip
 

@@ -6,7 +6,9 @@ import json
 
 import numpy as np
 import pytest
+
 from draw_to_video.cli.client import ComfyError
+
 from graphs import link, preview_json, preview_text
 
 

@@ -11,6 +11,8 @@ import json
 import numpy as np
 import pytest
 import torch
+from test_camera import make_traj, project
+
 from draw_to_video.trajectory.camera import CameraTrajectory, intrinsics
 from draw_to_video.trajectory.poses import (
     from_cameractrl_poses,
@@ -22,7 +24,6 @@ from draw_to_video.trajectory.poses import (
     to_wan_embedding,
     wan_cam_params,
 )
-from test_camera import make_traj, project
 
 X = np.array([0.31, -0.17, 3.3])
 

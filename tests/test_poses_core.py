@@ -8,11 +8,13 @@ import sys
 
 import numpy as np
 import torch
-from comfy_harness import COMFY
+
 from draw_to_video.trajectory.camera import normalised_intrinsics
 from draw_to_video.trajectory.poses import to_wan_embedding
 from draw_to_video.trajectory.presets import build_trajectory
 from draw_to_video.trajectory.stroke import make_stroke_set
+
+from comfy_harness import COMFY
 
 # Runs inside the pinned ComfyUI (cwd = its root): core's node with its pose generator replaced by our poses.
 _CORE = r"""

@@ -8,6 +8,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from draw_to_video.trajectory.camera import CameraTrajectory
 from draw_to_video.trajectory.intent import analyze
 from draw_to_video.trajectory.motion import (
@@ -25,8 +28,6 @@ from draw_to_video.trajectory.presets import DEFAULT_LIMITS, PRESET_NAMES, PRESE
 from draw_to_video.trajectory.shotkit import MIN_STANDOFF, PresetContext
 from draw_to_video.trajectory.stroke import make_stroke_set, prepare
 from draw_to_video.trajectory.strokes_synthetic import generate
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 REQUIRED = """zoom_in pull_back orbit dramatic vertigo bullet_time spiral_zoom dolly follow_path hitchcock michael_bay
 wes_anderson christopher_nolan dolly_in dolly_out dolly_left dolly_right super_dolly crane_up crane_down crane_over_head

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from draw_to_video.trajectory.camera import CameraTrajectory
 from draw_to_video.trajectory.presets import build_trajectory
 from draw_to_video.trajectory.preview import _PATH, _STROKE, path_scribble, preview_image

@@ -9,8 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+
 from draw_to_video.effects._rife_net import IFNetV4, RIFESpec
 from draw_to_video.effects.rife import RIFE, RIFEError, detect_spec, load_rife, read_state_dict
+
 from rife_weights import ensure_clips, ensure_rife_weights, load_reference_ifnet, read_clip
 
 

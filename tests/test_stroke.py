@@ -8,6 +8,10 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 from draw_to_video.trajectory.intent import INTENTS, analyze
 from draw_to_video.trajectory.stroke import (
     DEFAULT_DT_MS,
@@ -20,9 +24,6 @@ from draw_to_video.trajectory.stroke import (
     parse_strokes,
     prepare,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 
 def doc(points, width=512, height=256, role=None, extra=None):

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import av
 import pytest
-from comfy_harness import REPO
+
 from draw_to_video.cli.client import output_items
 from draw_to_video.cli.workflow import load_api_workflow, patch
+
+from comfy_harness import REPO
 
 WF = REPO / "workflows"
 NAMES = sorted(p.stem for p in (WF / "api").glob("*.json"))
