@@ -82,7 +82,12 @@ def test_demo_renders_real_photo_to_mp4(tmp_path, output_dir):
     assert sorted(p.name for p in out.parent.iterdir()) == ["demo.mp4"]  # no temp files left behind
     import shutil
 
+    import cv2
+    import numpy as np
+
     shutil.copyfile(out, output_dir / "demo_short.mp4")
+    strip = np.concatenate([cv2.resize(frames[i], (368, 248)) for i in (0, 4, 8)], axis=1)
+    cv2.imwrite(str(output_dir / "demo_strip.jpg"), cv2.cvtColor(strip, cv2.COLOR_RGB2BGR))
 
 
 def test_demo_bad_input_is_one_line():
