@@ -1,0 +1,167 @@
+"""Depth-warp renderer benchmark: CPU speed and memory at 1024x576 for 121 frames, and real-stereo PSNR.
+
+Run as ``python bench/bench_render.py`` (appends two sections to BENCHMARKS.md). Speed runs happen in fresh
+subprocesses (2 torch threads) so that ``ru_maxrss`` is each run's own high-water mark.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import skimage.data
+import torch
+from report import append_section
+
+from draw_to_video.trajectory.depth import depth_from_map, disparity_to_depth
+from draw_to_video.trajectory.render import iter_render, render_views
+
+W, H, N = 1024, 576, 121
+ALOE = "/usr/share/doc/opencv-doc/examples/data/"
+
+
+def scene() -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """The Middlebury motorcycle (real photo + real depth, median 1) resized to 1024x576."""
+    left, _, disp = skimage.data.stereo_motorcycle()
+    depth, valid = disparity_to_depth(disp, 994.978, 193.001, doffs=31.086)
+    depth = depth_from_map(torch.where(valid, depth, torch.nan), "depth", normalise=False)[0]
+    depth = (depth / depth.median()).numpy()
+    img = torch.from_numpy(cv2.resize(left, (W, H), interpolation=cv2.INTER_AREA)).permute(2, 0, 1).float() / 255
+    dep = torch.from_numpy(cv2.resize(depth, (W, H), interpolation=cv2.INTER_NEAREST))
+    sx, sy = W / 741, H / 500
+    K = np.array([[994.978 * sx, 0, 311.193 * sx], [0, 994.978 * sy, 254.877 * sy], [0, 0, 1.0]])
+    return img, dep, K
+
+
+def trajectory(kind: str) -> np.ndarray:
+    """``cam_T_src [N,4,4]`` of a named move (subject at depth 1)."""
+    Ts = np.repeat(np.eye(4)[None], N, axis=0)
+    for i, a in enumerate(np.linspace(0.0, 1.0, N)):
+        if kind == "orbit":  # 10 deg arc around the subject
+            R = cv2.Rodrigues(np.array([0.0, -math.radians(10) * a, 0.0]))[0]
+            pose = np.eye(4)
+            pose[:3, :3], pose[:3, 3] = R, np.array([0, 0, 1.0]) + R @ np.array([0, 0, -1.0])
+            Ts[i] = np.linalg.inv(pose)
+        elif kind == "pan":
+            Ts[i, :3, :3] = cv2.Rodrigues(np.array([0.0, math.radians(12) * a, 0.0]))[0]
+        elif kind == "dolly-in":  # 30 % of the subject distance: magnifies the foreground (footprint path)
+            Ts[i, 2, 3] = -0.3 * a
+    return Ts
+
+
+def speed_child(kind: str, fill: str) -> dict:
+    img, dep, K = scene()
+    Ts = trajectory(kind)
+    torch.set_num_threads(1)  # intrinsic cost: CPU time of one thread over the middle 16 frames
+    render_views(img, dep, K, K, Ts[:4], fill=fill)
+    c0 = time.process_time()
+    render_views(img, dep, K, K, Ts[52:68], fill=fill)
+    cpu_ms = 1000 * (time.process_time() - c0) / 16
+    torch.set_num_threads(2)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    seen = 0.0
+    for part in iter_render(img, dep, K, K, Ts, fill=fill, chunk=4):  # streamed: outputs are dropped
+        seen += float(part.visible.sum())
+    wall = time.perf_counter() - t0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"fps": N / wall, "cpu_ms": cpu_ms, "rss_mb": (rss1 - rss0) / 1024, "visible": seen / (N * H * W),
+            "load": os.getloadavg()[0]}
+
+
+def run_child(kind: str, fill: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, fill], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def plain_warp(img: torch.Tensor, disp: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference: nearest forward warp by the disparity with a z-buffer (larger disparity wins), no sub-pixel."""
+    c, h, w = img.shape
+    d = torch.from_numpy(np.nan_to_num(disp, nan=-1.0, posinf=-1.0)).float()
+    ok = d > 0
+    u = torch.arange(w).expand(h, w) - d
+    ui = torch.floor(u + 0.5).long()
+    vi = torch.arange(h)[:, None].expand(h, w)
+    ok &= (ui >= 0) & (ui < w)
+    key = torch.where(ok, (-(d * 1000)).long() * (h * w) + torch.arange(h * w).view(h, w), torch.iinfo(torch.int64).max)
+    buf = torch.full((h * w,), torch.iinfo(torch.int64).max)
+    buf.scatter_reduce_(0, (vi * w + ui.clamp(0, w - 1)).flatten(), key.flatten(), reduce="amin")
+    seen = buf != torch.iinfo(torch.int64).max
+    src = torch.where(seen, buf % (h * w), 0)
+    return img.reshape(c, -1)[:, src].view(c, h, w), seen.view(h, w)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor, m: torch.Tensor) -> float:
+    return 10 * math.log10(1.0 / float(((a - b) ** 2).mean(0)[m].mean()))
+
+
+def stereo_rows() -> list[list[object]]:
+    rows = []
+    left, right, disp = skimage.data.stereo_motorcycle()
+    f, cx, cy, doffs, base = 994.978, 311.193, 254.877, 31.086, 193.001
+    cases = [("motorcycle (Middlebury 2014, 741x500)", left, right, disp, f, base, cx, cy, doffs)]
+    gt = cv2.imread(ALOE + "aloeGT.png", cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    al, ar = (cv2.imread(ALOE + n)[..., ::-1].copy() for n in ("aloeL.jpg", "aloeR.jpg"))
+    cases.append(("aloe (Middlebury 2006, 1282x1110)", al, ar, np.where(gt > 0, gt, np.nan), 1000.0, 1.0,
+                  al.shape[1] / 2, al.shape[0] / 2, 0.0))
+    for name, lft, rgt, dsp, f, base, cx, cy, doffs in cases:
+        img = torch.from_numpy(lft).permute(2, 0, 1).float() / 255
+        tgt = torch.from_numpy(rgt).permute(2, 0, 1).float() / 255
+        depth, _ = disparity_to_depth(dsp, f, base, doffs=doffs)
+        K1 = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.0]])
+        K2 = K1.copy()
+        K2[0, 2] += doffs
+        T = np.eye(4)
+        T[0, 3] = -base
+        t0 = time.perf_counter()
+        r = render_views(img, depth, K1, K2[None], T[None])
+        dt = time.perf_counter() - t0
+        m = r.visible[0] > 0
+        ref, ref_seen = plain_warp(img, dsp)
+        p, p_ref = psnr(r.frames[0], tgt, m), psnr(ref, tgt, ref_seen)
+        rows.append([name, round(p, 2), round(p_ref, 2), round(p - p_ref, 2), round(float(m.float().mean()), 3),
+                     round(dt, 2)])
+    return rows
+
+
+def main() -> None:
+    rows = []
+    for kind in ("pan", "orbit", "dolly-in"):
+        for fill in ("none", "background"):
+            r = run_child(kind, fill)
+            rows.append([kind, "warp only" if fill == "none" else "warp + fill", round(r["fps"], 2),
+                         round(r["fps"] / 25.0, 3), round(r["cpu_ms"], 1), round(2000.0 / r["cpu_ms"], 1),
+                         round(r["rss_mb"], 1), round(r["visible"], 3), round(r["load"], 1)])
+    append_section(
+        "Depth-warp renderer speed, 1024x576, 121 frames (CPU)",
+        ["move", "stage", "fps (2 threads, wall)", "fps / 25", "CPU ms/frame (1 thread)",
+         "2-core bound fps (2000 / CPU ms)", "peak RSS growth MB", "visible", "load avg"], rows,
+        reference="the brief's target of 25 fps for the warp at 1024x576 on 2 CPU cores (ratio column)",
+        notes="Streamed with iter_render(chunk=4), outputs dropped, so RSS growth is the intermediates only "
+              "(the 121 stacked output frames alone would be 856 MB). Scene: Middlebury motorcycle with its "
+              "ground-truth depth (median 1). dolly-in magnifies the foreground (per-point Jacobian, 3x3 and "
+              "super-sampled footprints), and so does the orbit near its end; pan takes the fast path. "
+              "The machine's 2 cores are shared with other jobs (load avg column), so the wall-clock fps is "
+              "pessimistic; the 1-thread CPU time is the intrinsic cost.")
+    append_section(
+        "Depth-warp renderer: real stereo, left image rendered into the right camera",
+        ["pair", "PSNR dB (ours, visible)", "PSNR dB (plain nearest warp)", "gain dB", "visible", "seconds"],
+        stereo_rows(),
+        reference="a plain nearest-pixel forward warp by the ground-truth disparity with a z-buffer, same run "
+                  "(the brief quotes ~22 dB motorcycle, ~23 dB aloe for a plain warp)",
+        notes="PSNR over the pixels each method marks as seen (ours: visible mask incl. filled cracks).")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(speed_child(sys.argv[2], sys.argv[3])))
+    else:
+        main()

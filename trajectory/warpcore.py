@@ -1,0 +1,293 @@
+"""Building blocks of the depth-warp renderer (see :mod:`.render` for the method). Flat, batched tensors:
+per-point arrays are ``[B, H*W]`` over source pixels, z-buffers ``[B, H'*W']`` over target pixels."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SENTINEL = torch.iinfo(torch.int64).max
+MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
+_CHECK_STRIDE = 4  # the per-frame magnification test looks at every 4th row and column
+
+
+@dataclass
+class Source:
+    """Per-call source data."""
+
+    image: torch.Tensor  # [1,C,H,W] float32
+    points: torch.Tensor  # [3,H*W] in the source camera frame (float32; meaningless where not valid)
+    tangents: torch.Tensor  # [3,2*H*W]: dX/du | dX/dv (edge-aware; float32)
+    flow_base: tuple[torch.Tensor, torch.Tensor]  # pixel x, y of each point [H*W] (float32)
+    zkey_low: torch.Tensor  # [H*W] int64: the source index (low bits of the z-buffer key)
+    valid: torch.Tensor  # [H*W] bool: finite depth > 0
+    check_ids: torch.Tensor  # [M] int64: the strided subset for the magnification test
+    height: int
+    width: int
+    idx_bits: int
+
+
+def _one_sided(z: torch.Tensor, valid: torch.Tensor, dim: int, edge_tol: float) -> torch.Tensor:
+    """Edge-aware depth derivative along ``dim``: the more continuous one-sided difference; 0 at depth edges."""
+    logz = torch.where(valid, z.log(), torch.full_like(z, float("nan")))
+    step = logz.diff(dim=dim).abs().nan_to_num(nan=float("inf"))
+    dz = z.diff(dim=dim)
+    pad_shape = list(z.shape)
+    pad_shape[dim] = 1
+    inf, zero = step.new_full(pad_shape, float("inf")), dz.new_zeros(pad_shape)
+    cost = torch.where(step < edge_tol, step, torch.full_like(step, float("inf")))
+    fwd_c, bwd_c = torch.cat([cost, inf], dim=dim), torch.cat([inf, cost], dim=dim)
+    fwd, bwd = torch.cat([dz, zero], dim=dim), torch.cat([zero, dz], dim=dim)
+    out = torch.where(fwd_c <= bwd_c, fwd, bwd)
+    return torch.where(torch.isfinite(torch.minimum(fwd_c, bwd_c)), out, torch.zeros_like(out))
+
+
+def prepare_source(image: torch.Tensor, depth: torch.Tensor, K_src: np.ndarray, edge_tol: float) -> Source:
+    """Unproject every pixel; precompute the tangent vectors of the analytic warp Jacobian."""
+    c, h, w = image.shape
+    dev = image.device
+    kinv = torch.from_numpy(np.linalg.inv(np.asarray(K_src, dtype=np.float64))).to(dev, torch.float32)
+    vv, uu = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=dev),
+                            torch.arange(w, dtype=torch.float32, device=dev), indexing="ij")
+    rays = kinv[:, 0:1] * uu.flatten() + kinv[:, 1:2] * vv.flatten() + kinv[:, 2:3]  # K^-1 [u, v, 1]
+    d = depth.to(torch.float32)
+    valid = torch.isfinite(d) & (d > 0)
+    z = torch.where(valid, d, torch.ones_like(d))
+    z_u, z_v = _one_sided(z, valid, 1, edge_tol), _one_sided(z, valid, 0, edge_tol)
+    zf = z.flatten()
+    points = rays * zf
+    tangents = torch.cat([rays * z_u.flatten() + kinv[:, 0:1] * zf, rays * z_v.flatten() + kinv[:, 1:2] * zf], 1)
+    check = torch.arange(0, h, _CHECK_STRIDE, device=dev)[:, None] * w + torch.arange(0, w, _CHECK_STRIDE, device=dev)
+    return Source(image[None].to(torch.float32), points, tangents, (uu.flatten(), vv.flatten()),
+                  torch.arange(h * w, device=dev), valid.flatten(), check.flatten(), h, w,
+                  max(1, (h * w - 1).bit_length()))
+
+
+def _affine(P: torch.Tensor, X: torch.Tensor, p: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Rows of ``P @ X (+ p)`` for ``P [B,3,3]``, ``X [3,N]`` -> three ``[B,N]``, with elementwise ops, so every
+    frame's result is bitwise the same whatever the batch size (batched GEMM kernels may differ by shape)."""
+    rows = []
+    for i in range(3):
+        r = P[:, i, 0:1] * X[0] if p is None else torch.addcmul(p[:, i], P[:, i, 0:1], X[0])
+        rows.append(r.addcmul_(P[:, i, 1:2], X[1]).addcmul_(P[:, i, 2:3], X[2]))
+    return rows
+
+
+def project(src: Source, P: torch.Tensor, p: torch.Tensor, near_clip: float):
+    """Project all points for ``B`` cameras (``P = K R``, ``p = K t``): ``U, V, z, ok`` all ``[B, H*W]``."""
+    x, y, z = _affine(P, src.points, p)
+    ok = src.valid & (z > near_clip)
+    inv_z = torch.where(ok, z, 1.0).reciprocal_()
+    U, V = x.mul_(inv_z), y.mul_(inv_z)
+    ok &= (U.abs() < 1e7) & (V.abs() < 1e7)
+    return U, V, z, ok
+
+
+def jacobian(src: Source, P: torch.Tensor, U, V, z, ids: torch.Tensor | None = None):
+    """Analytic warp Jacobian ``(dU/du, dU/dv, dV/du, dV/dv)`` at all points (or the subset ``ids``)."""
+    n = src.points.shape[1]
+    if ids is None:
+        tan, u, v, iz = src.tangents, U, V, 1.0 / z
+    else:
+        tan = torch.cat([src.tangents[:, ids], src.tangents[:, n + ids]], dim=1)
+        u, v, iz = U[:, ids], V[:, ids], 1.0 / z[:, ids]
+    m = tan.shape[1] // 2
+    dx, dy, dz = _affine(P, tan)  # projected tangents: columns [:m] d/du, [m:] d/dv
+
+    def part(num: torch.Tensor, coord: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+        return torch.addcmul(num, coord, den, value=-1.0).mul_(iz)  # d(num/z) = (d num - coord d z) / z
+
+    return (part(dx[:, :m], u, dz[:, :m]), part(dx[:, m:], u, dz[:, m:]),
+            part(dy[:, :m], v, dz[:, :m]), part(dy[:, m:], v, dz[:, m:]))
+
+
+def max_singular(J) -> torch.Tensor:
+    """Largest singular value of the 2x2 Jacobians."""
+    a, b, c, d = J
+    s2 = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    return torch.sqrt(0.5 * (s2 + torch.sqrt((s2 * s2 - 4 * det * det).clamp_min(0))))
+
+
+def frame_jacobian(src: Source, P: torch.Tensor, U, V, z, ok) -> tuple[torch.Tensor, torch.Tensor]:
+    """From the strided subset: ``need [B]`` (the frame magnifies some point by more than :data:`MAG_SPLIT`)
+    and ``Jf [B,4]``, the per-frame median Jacobian (identity where no point is valid)."""
+    ids = src.check_ids
+    J = torch.stack(jacobian(src, P, U, V, torch.where(ok, z, 1.0), ids), dim=-1)  # [B,M,4]
+    valid = ok[:, ids]
+    need = ((max_singular(J.unbind(-1)) > MAG_SPLIT) & valid).any(dim=1)
+    med = torch.where(valid[..., None], J, float("nan")).nanmedian(dim=1).values
+    eye = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=J.dtype, device=J.device)
+    return need, torch.where(torch.isfinite(med), med, eye)
+
+
+def _dilate_min(buf: torch.Tensor) -> torch.Tensor:
+    """3x3 minimum filter of ``[B,H,W]`` keys (separable)."""
+    out = buf.clone()
+    torch.minimum(out[:, :, 1:], buf[:, :, :-1], out=out[:, :, 1:])
+    torch.minimum(out[:, :, :-1], buf[:, :, 1:], out=out[:, :, :-1])
+    rows = out.clone()
+    torch.minimum(out[:, 1:], rows[:, :-1], out=out[:, 1:])
+    torch.minimum(out[:, :-1], rows[:, 1:], out=out[:, :-1])
+    return out
+
+
+def splat(src: Source, U, V, z, ok, out_hw: tuple[int, int], J=None, need: torch.Tensor | None = None,
+          max_ss: int = 8) -> torch.Tensor:
+    """Z-buffer of ``(float bits of z) << idx_bits | source index`` keys -> ``[B, H'*W']``.
+
+    Footprints: the nearest pixel; with ``J`` (all points), in the frames flagged by ``need [B]``, a point whose
+    largest singular value ``s`` is in ``(MAG_SPLIT, 2]`` covers the 3x3 pixels around its nearest (a min-filter
+    of its own z-buffer) and one with ``s > 2`` is super-sampled ``ceil(s) x ceil(s)`` on its tangent plane
+    (capped at ``max_ss``)."""
+    bsz, n = U.shape
+    ho, wo = out_hw
+    m = ho * wo
+    zkey = (z.contiguous().view(torch.int32).to(torch.int64) << src.idx_bits) | src.zkey_low
+    uu, vv = U + 0.5, V + 0.5
+    inside = ok & (uu >= 0) & (uu < wo) & (vv >= 0) & (vv < ho)
+    tgt = vv.clamp_(0, ho - 1).to(torch.int64) * wo + uu.clamp_(0, wo - 1).to(torch.int64)
+    del uu, vv
+    if J is None:
+        zbuf = torch.full((bsz, m), SENTINEL, dtype=torch.int64, device=U.device)
+        zbuf.scatter_reduce_(1, tgt, torch.where(inside, zkey, SENTINEL), reduce="amin")
+        return zbuf
+    smax = max_singular(J)
+    if need is not None:
+        smax = torch.where(need[:, None], smax, 0.0)
+    big = ok & (smax > 2.0)
+    inside &= ~big
+    tgt += (smax > MAG_SPLIT).to(torch.int64) * m  # magnified points go to a second buffer, then dilated
+    both = torch.full((bsz, 2 * m), SENTINEL, dtype=torch.int64, device=U.device)
+    both.scatter_reduce_(1, tgt, torch.where(inside, zkey, SENTINEL), reduce="amin")
+    del tgt, inside
+    zbuf = torch.minimum(both[:, :m], _dilate_min(both[:, m:].view(bsz, ho, wo)).view(bsz, m))
+    if bool(big.any()):
+        _splat_footprints(zbuf.view(-1), big, U, V, zkey, J, smax, out_hw, max_ss)
+    return zbuf
+
+
+def _splat_footprints(flat: torch.Tensor, big, U, V, zkey, J, smax, out_hw, max_ss: int) -> None:
+    bsz, n = U.shape
+    ho, wo = out_hw
+    ru = 0.5 * (J[0].abs() + J[1].abs())
+    rv = 0.5 * (J[2].abs() + J[3].abs())
+    big = big & (U + ru >= -0.5) & (U - ru < wo - 0.5) & (V + rv >= -0.5) & (V - rv < ho - 0.5)
+    ids = big.view(-1).nonzero().squeeze(1)
+    a, b, c, d = (t.reshape(-1)[ids] for t in J)
+    u0, v0, keys = U.reshape(-1)[ids], V.reshape(-1)[ids], zkey.reshape(-1)[ids]
+    frames = torch.div(ids, n, rounding_mode="floor") * (ho * wo)
+    kk = smax.reshape(-1)[ids].ceil().clamp(3, max(3, max_ss)).to(torch.int64)
+    for k in torch.unique(kk).tolist():
+        sel = (kk == k).nonzero().squeeze(1)
+        o = (torch.arange(k, device=U.device, dtype=U.dtype) + 0.5) / k - 0.5
+        ox, oy = o.repeat(k), o.repeat_interleave(k)
+        uf = u0[sel, None] + a[sel, None] * ox + b[sel, None] * oy + 0.5
+        vf = v0[sel, None] + c[sel, None] * ox + d[sel, None] * oy + 0.5
+        keep = (uf >= 0) & (uf < wo) & (vf >= 0) & (vf < ho)
+        tgt = frames[sel, None] + vf.clamp(0, ho - 1).to(torch.int64) * wo + uf.clamp(0, wo - 1).to(torch.int64)
+        flat.scatter_reduce_(0, tgt[keep], keys[sel, None].expand(-1, k * k)[keep], reduce="amin")
+
+
+def key_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
+    """Depth stored in z-buffer keys (``inf`` for the sentinel)."""
+    z = (keys >> idx_bits).to(torch.int32).view(torch.float32)
+    return torch.where(keys == SENTINEL, float("inf"), z)
+
+
+def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crack_tol: float,
+                parallax: torch.Tensor) -> torch.Tensor:
+    """Crack rule (see :mod:`.render`) on the empty pixels only. ``parallax [B]`` is each frame's translation
+    parallax scale in pixels per unit of inverse depth (``f * (|t_xy| + |t_z| r_max)``): two depths whose parallax
+    differs by under a pixel cannot have opened a hole between them."""
+    for _ in range(2):  # a second pass closes pixels where two crack lines cross
+        zbuf = _fill_cracks_once(zbuf, out_hw, idx_bits, crack_tol, parallax)
+    return zbuf
+
+
+def _fill_cracks_once(zbuf, out_hw, idx_bits: int, crack_tol: float, parallax: torch.Tensor) -> torch.Tensor:
+    ho, wo = out_hw
+    flat = zbuf.view(-1)
+    hole = (zbuf == SENTINEL).view(-1, ho, wo)
+    if not bool(hole.any()):
+        return zbuf
+    covered = ~hole
+    side = torch.zeros_like(hole)  # a crack has a covered pixel beside it: skips the inside of large holes
+    side[:, :, 1:] |= covered[:, :, :-1]
+    side[:, :, :-1] |= covered[:, :, 1:]
+    side[:, 1:] |= covered[:, :-1]
+    side[:, :-1] |= covered[:, 1:]
+    holes = (hole & side).view(-1).nonzero().squeeze(1)
+    if holes.numel() == 0:
+        return zbuf
+    frame = torch.div(holes, ho * wo, rounding_mode="floor")
+    pix = holes - frame * (ho * wo)
+    r, col = torch.div(pix, wo, rounding_mode="floor"), pix % wo
+    par = parallax.to(torch.float32)[frame]
+    ratio = math.exp(crack_tol)  # |log z1 - log z2| <= crack_tol
+    best = torch.full_like(holes, SENTINEL)
+
+    def neighbour(dy: int, dx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rr, cc = r + dy, col + dx
+        inb = (rr >= 0) & (rr < ho) & (cc >= 0) & (cc < wo)
+        return torch.where(inb, flat[(holes + dy * wo + dx).clamp(0, flat.numel() - 1)], SENTINEL), ~inb
+
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        (k1, out1), (k2, out2) = neighbour(dy, dx), neighbour(-dy, -dx)
+        if dy == 0 or dx == 0:  # on the border an axis pair mirrors its inner neighbour
+            k1, k2 = torch.where(out1, k2, k1), torch.where(out2, k1, k2)
+        both = (k1 != SENTINEL) & (k2 != SENTINEL)
+        z1, z2 = key_depth(k1, idx_bits), key_depth(k2, idx_bits)
+        close = (torch.maximum(z1, z2) <= torch.minimum(z1, z2) * ratio) | ((1.0 / z1 - 1.0 / z2).abs() * par < 1.0)
+        best = torch.where(both & close, torch.minimum(best, torch.minimum(k1, k2)), best)
+    flat[holes] = best
+    return zbuf
+
+
+def _inverse2x2(a, b, c, d):
+    """Inverse of 2x2 matrices given by their entries; zeros where singular (no sub-pixel correction)."""
+    det = a * d - b * c
+    good = torch.isfinite(det) & (det.abs() > 1e-9)
+    inv = torch.where(good, 1.0 / torch.where(good, det, 1.0), 0.0)
+    return d * inv, -b * inv, -c * inv, a * inv
+
+
+def sample(src: Source, zbuf: torch.Tensor, U, V, out_hw: tuple[int, int], Jf: torch.Tensor, J=None,
+           need: torch.Tensor | None = None) -> torch.Tensor:
+    """Backward bilinear colour of every covered target pixel -> ``[B, C, H', W']`` (garbage where empty).
+
+    Pixel ``p`` won by point ``q`` (projected at ``P(q)``) reads the source at ``q + J(q)^-1 (p - P(q))``; without
+    ``J`` (or in frames not flagged by ``need``: no magnified point) the frame's median Jacobian ``Jf [B,4]``
+    stands in for ``J(q)`` (its inverse clamped to +-4), which splits into a per-point and a per-pixel term."""
+    bsz = zbuf.shape[0]
+    ho, wo = out_hw
+    h, w, n = src.height, src.width, src.height * src.width
+    q = torch.where(zbuf != SENTINEL, zbuf & ((1 << src.idx_bits) - 1), 0)
+    g = (q + torch.arange(bsz, device=q.device)[:, None] * n).view(-1)
+    px = torch.arange(wo, device=q.device, dtype=U.dtype).repeat(ho)
+    py = torch.arange(ho, device=q.device, dtype=U.dtype).repeat_interleave(wo)
+    m00, m01, m10, m11 = (x.clamp(-4.0, 4.0)[:, None] for x in _inverse2x2(*Jf.unbind(-1)))
+    grid = torch.empty(bsz, ho * wo, 2, dtype=U.dtype, device=U.device)
+    for k, (base, ma, mb, size) in enumerate(((src.flow_base[0], m00, m01, w), (src.flow_base[1], m10, m11, h))):
+        # source coordinate q + M (p - P(q)) = [q - M P(q)] (per point) + [M p] (per pixel), normalised for grid_sample
+        per_point = torch.addcmul(torch.addcmul(base, ma, U, value=-1.0), mb, V, value=-1.0).mul_(2.0 / size)
+        per_pixel = torch.addcmul(ma * px, mb, py).mul_(2.0 / size).add_(1.0 / size - 1.0)
+        torch.add(per_pixel, per_point.view(-1).index_select(0, g).view(bsz, -1), out=grid[..., k])
+    if J is not None:
+        fu = (src.flow_base[0] - U).view(-1).index_select(0, g).view(bsz, -1)  # q_x - P(q)_x
+        fv = (src.flow_base[1] - V).view(-1).index_select(0, g).view(bsz, -1)
+        qx, qy = (q % w).to(U.dtype), torch.div(q, w, rounding_mode="floor").to(U.dtype)
+        ex, ey = px - qx + fu, py - qy + fv  # p - P(q)
+        a, b, c, d = _inverse2x2(*(t.reshape(-1).index_select(0, g).view(bsz, -1) for t in J))
+        su = (qx + (a * ex + b * ey).clamp(-2, 2)).mul_(2.0 / w).add_(1.0 / w - 1.0)
+        sv = (qy + (c * ex + d * ey).clamp(-2, 2)).mul_(2.0 / h).add_(1.0 / h - 1.0)
+        keep = need[:, None] if need is not None else torch.ones_like(su, dtype=torch.bool)
+        grid[..., 0] = torch.where(keep, su, grid[..., 0])
+        grid[..., 1] = torch.where(keep, sv, grid[..., 1])
+    out = F.grid_sample(src.image, grid.view(1, bsz * ho, wo, 2), mode="bilinear", padding_mode="border",
+                        align_corners=False)
+    return out.view(-1, bsz, ho, wo).transpose(0, 1)
