@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from .. import __version__
 from .errors import CLIError
 
-_COMMANDS = ("doctor", "demo", "analyze", "trajectory", "poses", "interpolate", "effects")
+_COMMANDS = ("doctor", "demo", "analyze", "trajectory", "poses", "interpolate", "effects", "render", "fidelity", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:

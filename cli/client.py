@@ -88,6 +88,58 @@ class ComfyClient:
     def run(self, prompt: Mapping[str, object], timeout: float = 600.0) -> Finished:
         return self.wait(self.queue(prompt), timeout=timeout)
 
+    def queue_as(self, prompt: Mapping[str, object], prompt_id: str) -> str:
+        """Queue ``prompt`` under a caller-chosen ``prompt_id`` (so a websocket listener can expect its events)."""
+        status, answer = self.post_json("/prompt", {"prompt": prompt, "client_id": self.client_id,
+                                                    "prompt_id": prompt_id})
+        if status != 200 or not isinstance(answer, dict) or "prompt_id" not in answer:
+            raise ComfyError(f"/prompt refused the workflow (HTTP {status})", answer, status)
+        return str(answer["prompt_id"])
+
+    def history(self, prompt_id: str, timeout: float | None = None) -> dict | None:
+        """The ``/history`` entry of one prompt, or ``None`` while it is queued, running or unknown."""
+        status, data = self.request("GET", f"/history/{urllib.parse.quote(prompt_id)}", timeout=timeout)
+        if status != 200:
+            raise ComfyError(f"GET /history/{prompt_id}: HTTP {status}", data.decode("utf-8", "replace"), status)
+        entry = json.loads(data).get(prompt_id)
+        return entry if isinstance(entry, dict) else None
+
+    def history_count(self) -> int:
+        """How many finished prompts the server remembers."""
+        hist = self.get_json("/history")
+        return len(hist) if isinstance(hist, dict) else 0
+
+    def queue_status(self, timeout: float | None = None) -> dict:
+        """``/queue``: ``{"queue_running": [...], "queue_pending": [...]}``; items are ``[number, prompt_id, prompt,
+        extra_data, outputs_to_execute]``."""
+        status, data = self.request("GET", "/queue", timeout=timeout)
+        if status != 200:
+            raise ComfyError(f"GET /queue: HTTP {status}", status=status)
+        answer = json.loads(data)
+        return answer if isinstance(answer, dict) else {}
+
+    def system_stats(self, timeout: float | None = None) -> dict:
+        """``/system_stats``: the server's versions and devices."""
+        status, data = self.request("GET", "/system_stats", timeout=timeout)
+        if status != 200:
+            raise ComfyError(f"GET /system_stats: HTTP {status}", status=status)
+        answer = json.loads(data)
+        return answer if isinstance(answer, dict) else {}
+
+    def object_info(self, node_class: str | None = None) -> dict:
+        """``/object_info`` (every node class) or ``/object_info/<class>`` (``{}`` when the class is unknown)."""
+        path = "/object_info" + (f"/{urllib.parse.quote(node_class)}" if node_class else "")
+        answer = self.get_json(path)
+        return answer if isinstance(answer, dict) else {}
+
+    def interrupt(self, prompt_id: str | None = None) -> None:
+        """Interrupt ``prompt_id`` if it is the one running (or whatever runs, when ``None``)."""
+        self.post_json("/interrupt", {"prompt_id": prompt_id} if prompt_id else {})
+
+    def delete_from_queue(self, prompt_ids: list[str] | str) -> None:
+        """Drop pending prompts from the server's queue (a running one is left alone: see :meth:`interrupt`)."""
+        self.post_json("/queue", {"delete": [prompt_ids] if isinstance(prompt_ids, str) else list(prompt_ids)})
+
     def view(self, item: Mapping[str, object]) -> bytes:
         q = urllib.parse.urlencode({"filename": item["filename"], "subfolder": item.get("subfolder", ""),
                                     "type": item.get("type", "output")})

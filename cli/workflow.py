@@ -60,3 +60,21 @@ def patch(graph: Mapping[str, Mapping], overrides: Mapping[str, Mapping[str, obj
                 raise CLIError(f"input {title}.{key} is a link; it cannot be overridden with a value")
             inputs[key] = value
     return out
+
+
+def use_depth_map(graph: Mapping[str, Mapping], filename: str = "depth.png") -> dict:
+    """A copy of ``graph`` that reads depth from an image file: a node titled "Depth map" gets ``filename``; a
+    workflow with only an approximate "Depth" node (the prior) gets it replaced by DTV_DepthFromImage fed by a new
+    LoadImage titled "Depth map" (bright = near, as depth nodes write it)."""
+    out = copy.deepcopy(dict(graph))
+    titles = nodes_by_title(out)
+    if "Depth map" in titles:
+        out[titles["Depth map"]]["inputs"]["image"] = filename
+        return out
+    if "Depth" not in titles:
+        raise CLIError("a depth map needs a workflow with a node titled 'Depth map' or 'Depth'")
+    load = str(max((int(k) for k in out if k.isdigit()), default=0) + 1)
+    out[load] = {"class_type": "LoadImage", "inputs": {"image": filename}, "_meta": {"title": "Depth map"}}
+    out[titles["Depth"]] = {"class_type": "DTV_DepthFromImage", "_meta": {"title": "Depth"},
+                            "inputs": {"image": [load, 0], "kind": "inverse_depth", "near": 0.5, "far": 10.0}}
+    return out

@@ -1,0 +1,273 @@
+"""The servers of a batch: health and load polling, the ``/ws`` event listener, and per-prompt event trackers.
+
+Each :class:`ServerSlot` runs two daemon threads. The watcher polls ``/queue`` every second while the server is up
+(other clients' prompts count as load) and, once it stops answering, ``/system_stats`` with exponential backoff
+(0.5 s doubling to 30 s) until it answers again; a server that comes back is re-checked for the workflow's node
+classes before it gets jobs. The listener keeps a websocket on ``/ws?clientId=<ours>`` and feeds ComfyUI's events
+(``execution_start``, ``executing``, ``progress``, ``execution_success`` ...) to the :class:`Tracker` of their prompt.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.error
+from collections.abc import Callable, Iterable, Mapping
+
+from .client import ComfyClient
+from .ws import WebSocket
+
+PROBE_TIMEOUT = 3.0
+MAX_BACKOFF = 30.0
+DONE_EVENTS = ("execution_success", "execution_error", "execution_interrupted")
+#: what a failed request to a server may raise (connection refused, reset, timeout, truncated or garbled answer)
+REQUEST_ERRORS = (OSError, ValueError, RuntimeError, http.client.HTTPException)
+
+
+def reason(exc: BaseException) -> str:
+    """A short human reason for a failed request ('connection refused', 'timed out' ...)."""
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        exc = exc.reason if isinstance(exc.reason, BaseException) else OSError(str(exc.reason))
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split()).lower()
+
+
+class Tracker:
+    """What the websocket told about one prompt: start/end times, per-node times, the current node's progress."""
+
+    def __init__(self, prompt_id: str, on_step: Callable[[str], None] | None = None,
+                 titles: Mapping[str, str] | None = None) -> None:
+        self.prompt_id = prompt_id
+        self.titles = dict(titles or {})
+        self.done = threading.Event()
+        self.started = threading.Event()
+        self.changed = threading.Event()  # set on start and on end: wakes the poller
+        self.t_start: float | None = None
+        self.t_end: float | None = None
+        self.nodes: dict[str, float] = {}
+        self.cached: list[str] = []
+        self._node: str | None = None
+        self._node_t = 0.0
+        self._on_step = on_step
+
+    def _close_node(self, t: float) -> None:
+        if self._node is not None:
+            self.nodes[self._node] = self.nodes.get(self._node, 0.0) + (t - self._node_t)
+            self._node = None
+
+    def event(self, kind: str, data: Mapping[str, object], t: float) -> None:
+        before = (self.started.is_set(), self.done.is_set())
+        self._event(kind, data, t)
+        if (self.started.is_set(), self.done.is_set()) != before:
+            self.changed.set()
+
+    def _event(self, kind: str, data: Mapping[str, object], t: float) -> None:
+        if kind == "execution_start":
+            self.t_start = t
+            self.started.set()
+        elif kind == "execution_cached":
+            self.cached += [str(n) for n in data.get("nodes", []) or []]
+        elif kind == "executing":
+            self._close_node(t)
+            node = data.get("node")
+            if node is None:
+                self.t_end = self.t_end or t
+                self.done.set()
+            else:
+                self._node, self._node_t = str(node), t
+                if self.t_start is None:
+                    self.t_start = t
+                    self.started.set()
+                if self._on_step:
+                    self._on_step(self.titles.get(str(node), f"node {node}"))
+        elif kind == "progress" and self._on_step:
+            node = str(data.get("node"))
+            self._on_step(f"{self.titles.get(node, f'node {node}')} {data.get('value')}/{data.get('max')}")
+        elif kind in DONE_EVENTS:
+            self._close_node(t)
+            self.t_end = t
+            self.done.set()
+
+
+class ServerSlot:
+    """One ComfyUI server: its clients, health, our in-flight count, other clients' load and the trackers."""
+
+    def __init__(self, url: str, index: int, classes: Iterable[str], wake: Callable[[], None]) -> None:
+        self.url = url.rstrip("/")
+        self.index = index
+        self.classes = sorted(set(classes))
+        self.client = ComfyClient(self.url, timeout=60.0)
+        self.probe = ComfyClient(self.url, timeout=PROBE_TIMEOUT)
+        self.up = False
+        self.usable = False
+        self.error = "not checked yet"
+        self.fails = 0
+        self.next_check = 0.0
+        self.in_flight = 0
+        self.external = 0
+        self.ws_ok = False
+        self.specs: dict[str, dict] = {}
+        self.trackers: dict[str, Tracker] = {}
+        self._wake = wake
+        self._kick = threading.Event()
+        self._stop = threading.Event()
+        self._ws: WebSocket | None = None
+
+    # -- health ---------------------------------------------------------------------------------------------------
+    def check(self) -> bool:
+        """``/system_stats``, then (if the server was not usable) the workflow's node classes via ``/object_info``."""
+        try:
+            self.probe.system_stats()
+            if not self.usable:
+                self.specs = {c: self.probe.object_info(c).get(c) for c in self.classes}
+                missing = [c for c, s in self.specs.items() if not isinstance(s, dict)]
+                if missing:
+                    self.up, self.error = False, f"lacks node class(es) {', '.join(missing)}"
+                    self.next_check = time.monotonic() + MAX_BACKOFF
+                    return False
+            self.up, self.usable, self.fails, self.error = True, True, 0, ""
+            self._wake()
+            return True
+        except REQUEST_ERRORS as exc:
+            self.mark_down(reason(exc))
+            return False
+
+    def mark_down(self, why: str) -> None:
+        """Stop sending jobs here until the watcher sees the server answer again (with backoff)."""
+        if self.up:
+            self.fails = 0
+        self.up = self.usable = False
+        self.fails += 1
+        self.error = why
+        self.next_check = time.monotonic() + min(MAX_BACKOFF, 0.5 * 2 ** (self.fails - 1))
+        self._kick.set()
+
+    def refresh_load(self) -> None:
+        try:
+            q = self.probe.queue_status()
+        except REQUEST_ERRORS as exc:
+            self.mark_down(reason(exc))
+            return
+        items = [*q.get("queue_running", []), *q.get("queue_pending", [])]
+        self.external = sum(1 for it in items if isinstance(it, list) and len(it) > 3 and isinstance(it[3], dict)
+                            and it[3].get("client_id") != self.client.client_id)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            if self.up:
+                self.refresh_load()
+                self._kick.wait(1.0)
+            else:
+                delay = self.next_check - time.monotonic()
+                if delay > 0:
+                    self._kick.wait(min(delay, 1.0))
+                else:
+                    self.check()
+            self._kick.clear()
+
+    # -- websocket ------------------------------------------------------------------------------------------------
+    def _listen(self) -> None:
+        url = self.url.replace("http", "ws", 1) + f"/ws?clientId={self.client.client_id}"
+        while not self._stop.is_set():
+            if not self.up:
+                self._stop.wait(0.2)
+                continue
+            try:
+                self._ws = WebSocket.connect(url, timeout=PROBE_TIMEOUT)
+            except OSError:
+                self._stop.wait(1.0)
+                continue
+            self.ws_ok = True
+            try:
+                while (msg := self._ws.recv()) is not None:
+                    if isinstance(msg, str):
+                        self._dispatch(msg, time.monotonic())
+            except (OSError, ValueError):  # dropped, or garbled (bad UTF-8): reconnect
+                pass
+            finally:
+                self.ws_ok = False
+                self._ws.close()
+            if not self._stop.is_set():
+                self._kick.set()  # the socket dropped: the watcher checks the server now
+                self._stop.wait(0.5)
+
+    def _dispatch(self, text: str, t: float) -> None:
+        try:
+            msg = json.loads(text)
+        except json.JSONDecodeError:
+            return
+        data = msg.get("data") if isinstance(msg, dict) else None
+        if isinstance(data, dict):
+            tracker = self.trackers.get(str(data.get("prompt_id")))
+            if tracker is not None:
+                tracker.event(str(msg.get("type")), data, t)
+
+    def start(self) -> None:
+        for target in (self._watch, self._listen):
+            threading.Thread(target=target, name=f"batch-{target.__name__}-{self.index}", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        if self._ws is not None:
+            self._ws.close()
+
+
+def refusal(details: object, graph: dict) -> str:
+    """One line from a ``/prompt`` 400 answer: each node error as 'title: message: details'."""
+    parts: list[str] = []
+    if isinstance(details, dict):
+        for node_id, ne in (details.get("node_errors") or {}).items():
+            title = graph.get(node_id, {}).get("_meta", {}).get("title", node_id)
+            parts += [f"{title}: {e.get('message')}: {e.get('details')}" for e in ne.get("errors", [])]
+        err = details.get("error")
+        if not parts and isinstance(err, dict):
+            parts.append(f"{err.get('message')}: {err.get('details')}")
+    return "server refused the workflow: " + ("; ".join(parts) or str(details)[:200])
+
+
+def cancel(slot: ServerSlot, prompt_id: str, tries: int = 10, pause: float = 0.2) -> None:
+    """Best effort: drop the prompt from the server's queue, or interrupt it while it runs, until it is gone.
+
+    The interrupt is repeated: one sent while the server is starting the prompt is cleared by ComfyUI's executor.
+    """
+    for _ in range(tries):
+        try:
+            q = slot.probe.queue_status()
+            ids = {k: {it[1] for it in q.get(k, []) if isinstance(it, list) and len(it) > 1}
+                   for k in ("queue_running", "queue_pending")}
+            if prompt_id in ids["queue_pending"]:
+                slot.probe.delete_from_queue(prompt_id)
+            elif prompt_id in ids["queue_running"]:
+                slot.probe.interrupt(prompt_id)
+            else:
+                return
+        except REQUEST_ERRORS:
+            return
+        time.sleep(pause)
+
+
+def timings(entry: dict, tr: Tracker, graph: dict, t0: float, t_up: float, t_q: float, wall_q: float,
+            t_done: float, t_end: float) -> dict:
+    """Seconds per stage of one attempt (from the websocket's events, else ``/history``'s timestamps) and per node."""
+    stamps = {k: d.get("timestamp") / 1000.0 for k, d in (entry.get("status") or {}).get("messages", [])
+              if isinstance(d, dict) and isinstance(d.get("timestamp"), (int, float))}
+    if tr.t_start is not None and tr.t_end is not None:
+        wait, execution, source = tr.t_start - t_q, tr.t_end - tr.t_start, "websocket"
+    elif "execution_start" in stamps and "execution_success" in stamps:
+        start = stamps["execution_start"]
+        wait, execution, source = max(0.0, start - wall_q), stamps["execution_success"] - start, "history"
+    else:
+        wait, execution, source = 0.0, t_done - t_q, "polling"
+    nodes = {nid: {"title": graph.get(nid, {}).get("_meta", {}).get("title"),
+                   "class_type": graph.get(nid, {}).get("class_type"), "seconds": round(sec, 4)}
+             for nid, sec in tr.nodes.items()}
+    return {"upload": round(t_up - t0, 4), "queue_wait": round(max(0.0, wait), 4),
+            "execution": round(execution, 4), "download": round(t_end - t_done, 4),
+            "total": round(t_end - t0, 4), "source": source, "nodes": nodes, "cached_nodes": tr.cached}

@@ -1,0 +1,44 @@
+"""``draw-to-video fidelity``: score a clip's actual camera motion against a trajectory file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CLIError
+from .io_util import read_text
+from .media import read_frames
+
+MAX_FRAMES = 2000
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fidelity", help="score a clip's camera motion against a trajectory",
+                       description="Estimate the camera motion of VIDEO (or a folder of frames) and compare it with "
+                                   "TRAJECTORY.json: prints JSON with rot_err_deg, trans_dir_err_deg, focal_err (means; "
+                                   "null when not measurable), n_frames and the degenerate frames.")
+    p.add_argument("clip", type=Path, metavar="VIDEO|DIR", help="video file or directory of frames")
+    p.add_argument("trajectory", type=Path, metavar="TRAJECTORY.json", help="the pack's trajectory JSON")
+    p.add_argument("--per-frame", action="store_true", help="include the per-frame arrays")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..trajectory.camera import CameraTrajectory
+    from ..trajectory.fidelity_report import score_clip, summary
+
+    traj = CameraTrajectory.from_json(read_text(args.trajectory))
+    frames, _ = read_frames(args.clip)
+    stack = []
+    for f in frames:
+        stack.append(f)
+        if len(stack) > MAX_FRAMES:
+            raise CLIError(f"{args.clip}: more than {MAX_FRAMES} frames")
+    if not stack:
+        raise CLIError(f"{args.clip}: no frames")
+    report = score_clip(np.stack(stack), traj)
+    print(json.dumps(summary(report, per_frame=args.per_frame), allow_nan=False))
+    return 0
