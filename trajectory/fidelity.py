@@ -123,6 +123,16 @@ def _refine_pose(R: np.ndarray, t: np.ndarray, x0: np.ndarray, x1: np.ndarray, s
     return cv2.Rodrigues(sol.x[:3])[0], sol.x[3:] / max(np.linalg.norm(sol.x[3:]), 1e-12)
 
 
+def _cheirality_sign(R: np.ndarray, t: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> float:
+    """Sum over matches of (derotated displacement) . (its direction for translation ``t``): > 0 when the points lie
+    in front of both cameras. The Sampson error cannot tell ``t`` from ``-t`` and at small baselines the refinement
+    can cross over; this first-order cheirality test over all matches settles the sign robustly."""
+    y = x0 @ R.T
+    y = y[:, :2] / y[:, 2:3]
+    d = x1[:, :2] / x1[:, 2:3] - y
+    return float(np.sum(d * (t[None, :2] - y * t[2])))
+
+
 def _essential_pose(n0: np.ndarray, n1: np.ndarray, px: float):
     """Best ``(R, t, inliers)`` over several robust estimators (RANSAC, MAGSAC, LMedS), each refined; the
     candidate with the lowest median Sampson error wins. Near-planar scenes make single estimates unstable."""
@@ -137,6 +147,9 @@ def _essential_pose(n0: np.ndarray, n1: np.ndarray, px: float):
             continue
         R, t = _refine_pose(nearest_rotation(R), t.ravel() / max(np.linalg.norm(t), 1e-12), x0, x1, 0.3 * px)
         res = np.abs(_sampson(R, t, x0, x1))
+        good = res < px
+        if _cheirality_sign(R, t, x0[good], x1[good]) < 0:
+            t = -t
         if best is None or np.median(res) < best[0]:
             best = (float(np.median(res)), nearest_rotation(R), t, int(np.sum(res < px)))
     return None if best is None else best[1:]
