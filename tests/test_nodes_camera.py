@@ -193,3 +193,29 @@ def test_stroke_and_camera_nodes_property(comfy, preset, frames, strength, width
     assert np.isfinite(np.asarray(json.loads(preview_text(out, "9")), float)).all()
     if stroke is not None:
         assert preview_json(out, "13")["intent"] == s["intent"]
+
+
+def test_bullet_time_and_camera_aware_interpolate_nodes(comfy, photo):
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "2": {"class_type": "DTV_FallbackDepth", "inputs": {"image": link("1"), "horizon": 0.45, "subject_size": 0.3}},
+        "3": _traj_node(preset="truck_right", frames=5, strength=0.3),
+        "4": {"class_type": "DTV_Render25D", "inputs": {"image": link("1"), "depth": link("2"), "trajectory": link("3"),
+                                                        "fill": "background", "chunk": 4}},
+        "5": _traj_node(preset="bullet_time", frames=4, strength=0.3),
+        "6": {"class_type": "DTV_BulletTime", "inputs": {"images": link("4"), "depth": link("2"), "trajectory": link("5"),
+                                                         "at": 2, "round_trip": True, "fill": "background"}},
+        "7": {"class_type": "SaveImage", "inputs": {"images": link("6"), "filename_prefix": "dtv/bullet"}},
+        "8": {"class_type": "DTV_CameraAwareInterpolate", "inputs": {"images": link("4"), "source_image": link("1"),
+                                                                      "depth": link("2"), "trajectory": link("3"),
+                                                                      "multiplier": 2}},
+        "9": {"class_type": "SaveImage", "inputs": {"images": link("8"), "filename_prefix": "dtv/caint"}},
+        "10": {"class_type": "SaveImage", "inputs": {"images": link("4"), "filename_prefix": "dtv/src"}},
+    }
+    client = comfy.client()
+    out = client.run(prompt, timeout=300).outputs
+    load = lambda node: [np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({node: out[node]})]  # noqa: E731
+    src, bullet, inter = load("10"), load("7"), load("9")
+    assert len(bullet) == 5 + 4 + 3 and len(inter) == 9
+    assert np.array_equal(bullet[2], src[2]) and np.array_equal(bullet[-1], src[4])
+    assert all(np.array_equal(inter[2 * i], src[i]) for i in range(5))  # originals pass through
