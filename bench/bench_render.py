@@ -59,19 +59,18 @@ def trajectory(kind: str) -> np.ndarray:
 def speed_child(kind: str, fill: str) -> dict:
     img, dep, K = scene()
     Ts = trajectory(kind)
-    torch.set_num_threads(1)  # intrinsic cost: CPU time of one thread over the middle 16 frames
-    render_views(img, dep, K, K, Ts[:4], fill=fill)
-    c0 = time.process_time()
-    render_views(img, dep, K, K, Ts[52:68], fill=fill)
-    cpu_ms = 1000 * (time.process_time() - c0) / 16
     torch.set_num_threads(2)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before any rendering: growth = intermediates
     t0 = time.perf_counter()
     seen = 0.0
     for part in iter_render(img, dep, K, K, Ts, fill=fill, chunk=4):  # streamed: outputs are dropped
         seen += float(part.visible.sum())
     wall = time.perf_counter() - t0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    torch.set_num_threads(1)  # intrinsic cost: CPU time of one thread over the middle 16 frames
+    c0 = time.process_time()
+    render_views(img, dep, K, K, Ts[52:68], fill=fill)
+    cpu_ms = 1000 * (time.process_time() - c0) / 16
     return {"fps": N / wall, "cpu_ms": cpu_ms, "rss_mb": (rss1 - rss0) / 1024, "visible": seen / (N * H * W),
             "load": os.getloadavg()[0]}
 
@@ -126,9 +125,10 @@ def stereo_rows() -> list[list[object]]:
         dt = time.perf_counter() - t0
         m = r.visible[0] > 0
         ref, ref_seen = plain_warp(img, dsp)
+        both = m & ref_seen
         p, p_ref = psnr(r.frames[0], tgt, m), psnr(ref, tgt, ref_seen)
-        rows.append([name, round(p, 2), round(p_ref, 2), round(p - p_ref, 2), round(float(m.float().mean()), 3),
-                     round(dt, 2)])
+        rows.append([name, round(p, 2), round(p_ref, 2), round(psnr(r.frames[0], tgt, both), 2),
+                     round(psnr(ref, tgt, both), 2), round(float(m.float().mean()), 3), round(dt, 2)])
     return rows
 
 
@@ -153,11 +153,14 @@ def main() -> None:
               "pessimistic; the 1-thread CPU time is the intrinsic cost.")
     append_section(
         "Depth-warp renderer: real stereo, left image rendered into the right camera",
-        ["pair", "PSNR dB (ours, visible)", "PSNR dB (plain nearest warp)", "gain dB", "visible", "seconds"],
+        ["pair", "PSNR dB ours (own visible)", "PSNR dB plain (own seen)", "PSNR dB ours (common)",
+         "PSNR dB plain (common)", "visible", "seconds"],
         stereo_rows(),
         reference="a plain nearest-pixel forward warp by the ground-truth disparity with a z-buffer, same run "
                   "(the brief quotes ~22 dB motorcycle, ~23 dB aloe for a plain warp)",
-        notes="PSNR over the pixels each method marks as seen (ours: visible mask incl. filled cracks).")
+        notes="PSNR over the pixels each method marks as seen (ours: visible mask, filled cracks included), and "
+              "over the pixels both see. The two warps score alike: on these real pairs the error is dominated by "
+              "photometric differences between the cameras, not by sub-pixel placement.")
 
 
 if __name__ == "__main__":

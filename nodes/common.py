@@ -18,8 +18,20 @@ Depth = io.Custom("DTV_DEPTH")
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack, in menu order (imported lazily: only ComfyUI calls this)."""
     nodes: list[type[io.ComfyNode]] = []
-    from . import camera, camera_effects, depth, effects, fidelity, info, interpolate, poses, render, strokes
+    from . import (
+        camera,
+        camera_effects,
+        depth,
+        depth_estimator,
+        effects,
+        fidelity,
+        info,
+        interpolate,
+        poses,
+        render,
+        strokes,
+    )
 
-    nodes += strokes.NODES + camera.NODES + depth.NODES + render.NODES + poses.NODES + interpolate.NODES
+    nodes += strokes.NODES + camera.NODES + depth.NODES + depth_estimator.NODES + render.NODES + poses.NODES + interpolate.NODES
     nodes += camera_effects.NODES + effects.NODES + fidelity.NODES + info.NODES
     return nodes

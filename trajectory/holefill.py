@@ -82,36 +82,32 @@ def background_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tenso
     return colour
 
 
-def _sum2x2(x: torch.Tensor) -> torch.Tensor:
+def _blocks(x: torch.Tensor) -> torch.Tensor:
+    """``[B,C,H,W]`` (even H, W) as 2x2 blocks ``[B,C,H/2,2,W/2,2]`` (a view)."""
     b, c, h, w = x.shape
-    return x.view(b, c, h // 2, 2, w // 2, 2).sum(dim=(3, 5))
-
-
-def _max2x2(x: torch.Tensor) -> torch.Tensor:
-    b, c, h, w = x.shape
-    return x.view(b, c, h // 2, 2, w // 2, 2).amax(dim=(3, 5))
+    return x.view(b, c, h // 2, 2, w // 2, 2)
 
 
 def pushpull_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float = 0.1) -> torch.Tensor:
     """Depth-aware push-pull: farther samples win when pushing; holes take the pulled coarse colour."""
     if not bool((~seen).any()):
         return colour
-    col = torch.where(seen[:, None], colour, torch.zeros_like(colour))
+    col = torch.where(seen[:, None], colour, 0.0)
     wgt = seen[:, None].to(colour.dtype)
-    z = torch.where(seen, depth, torch.zeros_like(depth))[:, None].to(colour.dtype)
+    z = torch.where(seen, depth, 0.0)[:, None].to(colour.dtype)
     levels: list[tuple[torch.Tensor, torch.Tensor]] = []
     while bool((wgt <= 0).any()) and max(col.shape[-2:]) > 1:
         levels.append((col, wgt))
         h, w = col.shape[-2:]
-        pad = (0, w % 2, 0, h % 2)
-        col_p, wgt_p, z_p = F.pad(col, pad), F.pad(wgt, pad), F.pad(z * wgt, pad)
-        zmax = _max2x2(z_p)
-        zmax_up = zmax.repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
-        keep = wgt_p * (z_p * (1.0 + tol) >= zmax_up).to(col.dtype)
-        cnt = _sum2x2(keep)
-        col = _sum2x2(col_p * keep) / cnt.clamp_min(1e-12)
-        z = _sum2x2(z_p * keep) / cnt.clamp_min(1e-12)
-        wgt = (cnt > 0).to(col.dtype)
+        if h % 2 or w % 2:
+            pad = (0, w % 2, 0, h % 2)
+            col, wgt, z = F.pad(col, pad), F.pad(wgt, pad), F.pad(z, pad)
+        zb = _blocks(z)
+        keep = _blocks(wgt) * (zb * (1.0 + tol) >= zb.amax(dim=(3, 5), keepdim=True))  # the farthest samples
+        cnt = keep.sum(dim=(3, 5)).clamp_min(1e-12)
+        col = (_blocks(col) * keep).sum(dim=(3, 5)) / cnt
+        z = (zb * keep).sum(dim=(3, 5)) / cnt
+        wgt = (cnt > 1e-12).to(col.dtype)
     if bool((wgt <= 0).any()):  # nothing seen at all in some frame: black
         col = col * wgt
     for fine_col, fine_wgt in reversed(levels):

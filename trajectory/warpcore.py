@@ -268,16 +268,19 @@ def sample(src: Source, zbuf: torch.Tensor, U, V, out_hw: tuple[int, int], Jf: t
     h, w, n = src.height, src.width, src.height * src.width
     q = torch.where(zbuf != SENTINEL, zbuf & ((1 << src.idx_bits) - 1), 0)
     g = (q + torch.arange(bsz, device=q.device)[:, None] * n).view(-1)
-    px = torch.arange(wo, device=q.device, dtype=U.dtype).repeat(ho)
-    py = torch.arange(ho, device=q.device, dtype=U.dtype).repeat_interleave(wo)
     m00, m01, m10, m11 = (x.clamp(-4.0, 4.0)[:, None] for x in _inverse2x2(*Jf.unbind(-1)))
-    grid = torch.empty(bsz, ho * wo, 2, dtype=U.dtype, device=U.device)
+    grid = torch.empty(bsz, ho, wo, 2, dtype=U.dtype, device=U.device)
+    cols = torch.arange(wo, device=q.device, dtype=U.dtype)
+    rows = torch.arange(ho, device=q.device, dtype=U.dtype)
     for k, (base, ma, mb, size) in enumerate(((src.flow_base[0], m00, m01, w), (src.flow_base[1], m10, m11, h))):
         # source coordinate q + M (p - P(q)) = [q - M P(q)] (per point) + [M p] (per pixel), normalised for grid_sample
         per_point = torch.addcmul(torch.addcmul(base, ma, U, value=-1.0), mb, V, value=-1.0).mul_(2.0 / size)
-        per_pixel = torch.addcmul(ma * px, mb, py).mul_(2.0 / size).add_(1.0 / size - 1.0)
-        torch.add(per_pixel, per_point.view(-1).index_select(0, g).view(bsz, -1), out=grid[..., k])
+        col_term = (ma * cols).mul_(2.0 / size).add_(1.0 / size - 1.0)  # [B, W']
+        row_term = (mb * rows).mul_(2.0 / size)  # [B, H']
+        torch.add(per_point.view(-1).index_select(0, g).view(bsz, ho, wo), col_term[:, None, :], out=grid[..., k])
+        grid[..., k] += row_term[:, :, None]
     if J is not None:
+        px, py = cols.repeat(ho), rows.repeat_interleave(wo)
         fu = (src.flow_base[0] - U).view(-1).index_select(0, g).view(bsz, -1)  # q_x - P(q)_x
         fv = (src.flow_base[1] - V).view(-1).index_select(0, g).view(bsz, -1)
         qx, qy = (q % w).to(U.dtype), torch.div(q, w, rounding_mode="floor").to(U.dtype)
@@ -286,8 +289,8 @@ def sample(src: Source, zbuf: torch.Tensor, U, V, out_hw: tuple[int, int], Jf: t
         su = (qx + (a * ex + b * ey).clamp(-2, 2)).mul_(2.0 / w).add_(1.0 / w - 1.0)
         sv = (qy + (c * ex + d * ey).clamp(-2, 2)).mul_(2.0 / h).add_(1.0 / h - 1.0)
         keep = need[:, None] if need is not None else torch.ones_like(su, dtype=torch.bool)
-        grid[..., 0] = torch.where(keep, su, grid[..., 0])
-        grid[..., 1] = torch.where(keep, sv, grid[..., 1])
+        grid[..., 0] = torch.where(keep, su, grid[..., 0].view(bsz, -1)).view(bsz, ho, wo)
+        grid[..., 1] = torch.where(keep, sv, grid[..., 1].view(bsz, -1)).view(bsz, ho, wo)
     out = F.grid_sample(src.image, grid.view(1, bsz * ho, wo, 2), mode="bilinear", padding_mode="border",
                         align_corners=False)
     return out.view(-1, bsz, ho, wo).transpose(0, 1)
