@@ -124,13 +124,14 @@ def _refine_pose(R: np.ndarray, t: np.ndarray, x0: np.ndarray, x1: np.ndarray, s
 
 
 def _cheirality_sign(R: np.ndarray, t: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> float:
-    """Sum over matches of (derotated displacement) . (its direction for translation ``t``): > 0 when the points lie
-    in front of both cameras. The Sampson error cannot tell ``t`` from ``-t`` and at small baselines the refinement
-    can cross over; this first-order cheirality test over all matches settles the sign robustly."""
+    """Normalised correlation (-1..1) over matches of the derotated displacement with its direction under translation
+    ``t``: > 0 when the points lie in front of both cameras. The Sampson error cannot tell ``t`` from ``-t`` and at
+    small baselines the refinement can cross over; this first-order cheirality test settles the sign."""
     y = x0 @ R.T
     y = y[:, :2] / y[:, 2:3]
     d = x1[:, :2] / x1[:, 2:3] - y
-    return float(np.sum(d * (t[None, :2] - y * t[2])))
+    v = t[None, :2] - y * t[2]
+    return float(np.sum(d * v) / (np.sum(np.linalg.norm(d, axis=1) * np.linalg.norm(v, axis=1)) + 1e-15))
 
 
 def _essential_pose(n0: np.ndarray, n1: np.ndarray, px: float):
@@ -145,10 +146,14 @@ def _essential_pose(n0: np.ndarray, n1: np.ndarray, px: float):
         n_good, R, t, _ = cv2.recoverPose(E, n0, n1, np.eye(3), mask=mask.copy())
         if n_good < 15:
             continue
-        R, t = _refine_pose(nearest_rotation(R), t.ravel() / max(np.linalg.norm(t), 1e-12), x0, x1, 0.3 * px)
+        t0 = t.ravel() / max(np.linalg.norm(t), 1e-12)
+        R, t = _refine_pose(nearest_rotation(R), t0, x0, x1, 0.3 * px)
         res = np.abs(_sampson(R, t, x0, x1))
         good = res < px
-        if _cheirality_sign(R, t, x0[good], x1[good]) < 0:
+        # the sign: a clear first-order cheirality verdict wins; when the parallax is too weak for one, keep the
+        # sign recoverPose's triangulation chose (the refinement itself is blind to it)
+        corr = _cheirality_sign(R, t, x0[good], x1[good])
+        if (corr < 0 if abs(corr) > 0.3 else float(np.dot(t, t0)) < 0):
             t = -t
         if best is None or np.median(res) < best[0]:
             best = (float(np.median(res)), nearest_rotation(R), t, int(np.sum(res < px)))
