@@ -10,7 +10,7 @@ from comfy_api.latest import io
 
 from ..trajectory.camera import CameraTrajectory
 from ..trajectory.render import iter_render
-from .common import CATEGORY, PREFIX, Depth, Trajectory
+from .common import CATEGORY, PREFIX, Depth, Strokes, Trajectory
 from .depth import DepthValue, depth_preview
 
 FILLS = ["background", "pushpull", "none"]
@@ -86,3 +86,54 @@ class Render25D(io.ComfyNode):
 
 
 NODES = [Render25D]
+
+
+class DrawToVideo25D(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        from ..trajectory.motion import EASINGS
+        from ..trajectory.presets import PRESET_NAMES
+
+        return io.Schema(
+            node_id=f"{PREFIX}DrawToVideo25D",
+            display_name="Draw to Video (2.5D)",
+            category=CATEGORY,
+            description="The whole no-weights pipeline in one box: image + drawn strokes (+ optional depth) -> the "
+                        "camera move as video frames. Without a depth input an approximate ground/sky prior is used "
+                        "and the note output says so.",
+            inputs=[
+                io.Image.Input("image", tooltip="The image to animate (the first of the batch)."),
+                Strokes.Input("strokes", tooltip="The drawn path, from the stroke input node."),
+                io.Combo.Input("preset", options=PRESET_NAMES, default="auto",
+                               tooltip="auto = the move the stroke's intent implies; or any cinematic preset."),
+                io.Int.Input("frames", default=49, min=2, max=1000, tooltip="Number of frames."),
+                io.Float.Input("fps", default=24.0, min=1.0, max=240.0, tooltip="Frames per second."),
+                io.Float.Input("strength", default=1.0, min=0.0, max=5.0, step=0.05,
+                               tooltip="How far the camera moves (0 = static)."),
+                io.Combo.Input("easing", options=list(EASINGS), default="ease_in_out", tooltip="Timing curve."),
+                io.Float.Input("fov_deg", default=50.0, min=10.0, max=120.0, step=0.5,
+                               tooltip="Vertical field of view of the photo's camera, in degrees."),
+                Depth.Input("depth", optional=True, tooltip="Depth of the image; without it an approximate prior."),
+            ],
+            outputs=[io.Image.Output(display_name="frames"), io.Mask.Output(display_name="visible"),
+                     Trajectory.Output(display_name="trajectory"), io.String.Output(display_name="note")],
+        )
+
+    @classmethod
+    def execute(cls, image: torch.Tensor, strokes, preset: str, frames: int, fps: float, strength: float,
+                easing: str, fov_deg: float, depth: DepthValue | None = None) -> io.NodeOutput:
+        from ..trajectory.depth import FALLBACK_NOTE, fallback_depth_prior
+        from ..trajectory.presets import build_trajectory
+
+        _, h, w, _ = image.shape
+        if depth is None:
+            depth = DepthValue(fallback_depth_prior(h, w)[None], FALLBACK_NOTE)
+        scale = 8 * round(max(h, w) / 8) / max(h, w)  # keep the photo's size and aspect (multiples of 8)
+        traj = build_trajectory(strokes, preset=preset, frames=frames, fps=fps, width=max(16, 8 * round(w * scale / 8)),
+                                height=max(16, 8 * round(h * scale / 8)), strength=strength, easing=easing,
+                                depth=depth.depth[0].cpu().numpy().astype("float64"), fov_deg=fov_deg)
+        out, vis, _ = render_clip(image, depth, traj)
+        return io.NodeOutput(out, vis, traj, depth.note or "real depth")
+
+
+NODES.append(DrawToVideo25D)

@@ -219,3 +219,20 @@ def test_bullet_time_and_camera_aware_interpolate_nodes(comfy, photo):
     assert len(bullet) == 5 + 4 + 3 and len(inter) == 9
     assert np.array_equal(bullet[2], src[2]) and np.array_equal(bullet[-1], src[4])
     assert all(np.array_equal(inter[2 * i], src[i]) for i in range(5))  # originals pass through
+
+
+def test_draw_to_video_25d_convenience_node(comfy, photo):
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "2": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(160, 96), "preset": "auto"}},
+        "3": {"class_type": "DTV_DrawToVideo25D", "inputs": {"image": link("1"), "strokes": link("2"), "preset": "auto",
+                                                             "frames": 6, "fps": 24.0, "strength": 0.3,
+                                                             "easing": "linear", "fov_deg": 50.0}},
+        "4": {"class_type": "SaveImage", "inputs": {"images": link("3"), "filename_prefix": "dtv/conv"}},
+        "5": {"class_type": "PreviewAny", "inputs": {"source": link("3", 3)}},
+    }
+    client = comfy.client()
+    out = client.run(prompt, timeout=300).outputs
+    frames = [np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({"4": out["4"]})]
+    assert len(frames) == 6 and frames[0].shape == (96, 160, 3)
+    assert "approximate" in preview_text(out, "5")
