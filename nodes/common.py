@@ -30,8 +30,10 @@ def all_nodes() -> list[type[io.ComfyNode]]:
         poses,
         render,
         strokes,
+        svd,
     )
 
-    nodes += strokes.NODES + camera.NODES + depth.NODES + depth_estimator.NODES + render.NODES + poses.NODES + interpolate.NODES
-    nodes += camera_effects.NODES + effects.NODES + fidelity.NODES + info.NODES
+    nodes += strokes.NODES + camera.NODES + depth.NODES + depth_estimator.NODES + render.NODES + poses.NODES
+    nodes += interpolate.NODES
+    nodes += svd.NODES + camera_effects.NODES + effects.NODES + fidelity.NODES + info.NODES
     return nodes

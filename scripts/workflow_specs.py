@@ -68,6 +68,34 @@ def draw_to_video_2_5d() -> dict:
     }
 
 
+def draw_to_video_svd() -> dict:
+    """The full pipeline: the 2.5D render of the drawn camera guides stock SVD-XT, then interpolation and a grade."""
+    return {
+        **_front(),
+        "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
+        "6": _trajectory(frames=25, size=(1024, 576)),
+        "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
+                   fill="background", chunk=4),
+        "11": node("ImageScale", "Fit image", "SVD", image=ln("1"), upscale_method="lanczos", width=1024,
+                   height=576, crop="center"),
+        "12": node("ImageOnlyCheckpointLoader", "SVD checkpoint", "SVD", ckpt_name="svd_xt.safetensors"),
+        "13": node("SVD_img2vid_Conditioning", "SVD conditioning", "SVD", clip_vision=ln("12", 1), init_image=ln("11"),
+                   vae=ln("12", 2), width=1024, height=576, video_frames=25, motion_bucket_id=127, fps=6,
+                   augmentation_level=0.0),
+        "14": node("VideoLinearCFGGuidance", "Linear CFG", "SVD", model=ln("12"), min_cfg=1.0),
+        "15": node("DTV_CameraGuidance", "Camera guidance", "SVD", model=ln("14"), vae=ln("12", 2), targets=ln("10"),
+                   visibility=ln("10", 1), strength=0.8, start=0.0, end=0.45, mask_erode=1, mask_feather=2),
+        "16": node("KSampler", "Sampler", "SVD", model=ln("15"), seed=0, steps=20, cfg=2.5, sampler_name="euler",
+                   scheduler="karras", positive=ln("13"), negative=ln("13", 1), latent_image=ln("13", 2), denoise=1.0),
+        "17": node("VAEDecode", "Decode", "SVD", samples=ln("16"), vae=ln("12", 2)),
+        "20": node("DTV_Interpolate", "Interpolate x2", "Finish", images=ln("17"), multiplier=2, source_fps=12.0,
+                   target_fps=0.0, mode="auto", scene_cut_threshold=0.25, scale="1.0", ensemble=False, fast=False),
+        "21": node("DTV_ColorGrade", "Grade", "Finish", images=ln("20"), preset="cinematic", strength=1.0,
+                   temperature=0.0, tint=0.0, saturation=0.0, contrast=0.0, highlights=0.0, shadows=0.0),
+        **_save("21", "draw-to-video/svd", fps=24.0),
+    }
+
+
 TOUR = ("dolly_in", "orbit", "vertigo", "crane_up")
 
 
@@ -145,6 +173,11 @@ def wan_fun_camera() -> dict:
 
 #: name -> (builder, note shown on the canvas)
 WORKFLOWS = {
+    "draw_to_video_svd": (draw_to_video_svd, (
+        "Draw to video with Stable Video Diffusion. Put svd_xt.safetensors (Stable Video Diffusion XT) in "
+        "models/checkpoints/. Draw the camera path in the Stroke node; the 2.5D render of that camera guides the "
+        "stock SVD sampler (Camera guidance: strong at high noise, released at low noise so SVD adds detail and "
+        "fills what the photo does not show). Then x2 interpolation to 24 fps and a cinematic grade.")),
     "draw_to_video_2_5d": (draw_to_video_2_5d, (
         "Draw to video, no weights (2.5D). Draw your camera path on the image in the Stroke node; the intent "
         "(straight, arc, circle, spiral, zigzag, freeform) picks the camera move. The depth here is an approximate "

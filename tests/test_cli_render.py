@@ -7,11 +7,12 @@ import subprocess
 
 import av
 import numpy as np
-from comfy_harness import REPO
-from graphs import link, preview_json
 from PIL import Image
 
 from draw_to_video.trajectory.camera import CameraTrajectory
+
+from comfy_harness import REPO
+from graphs import link, preview_json
 
 CLI = str(REPO / ".venv" / "bin" / "draw-to-video")
 ASSETS = REPO / "assets"
