@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from .errors import CLIError
-from .media import FrameWriter, read_frames
-
-MAX_FRAMES = 2000
+from .media import FrameWriter, read_clip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,15 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}")
     params = parse_param_text(args.effect, args.param) if args.effect else {}
-    frames, fps = read_frames(args.input)
-    stack = []
-    for f in frames:
-        stack.append(f)
-        if len(stack) > MAX_FRAMES:
-            raise CLIError(f"{args.input}: more than {MAX_FRAMES} frames; split the clip first")
-    if not stack:
-        raise CLIError(f"{args.input}: no frames")
-    clip = torch.from_numpy(np.stack(stack)).float().div_(255.0)
+    stack, fps = read_clip(args.input)
+    clip = torch.from_numpy(stack).float().div_(255.0)
     out = apply_look(args.look, clip, args.seed) if args.look else apply_effect(args.effect, clip, params, args.seed)
     data = (out[..., :3] * 255.0).round_().clamp_(0, 255).to(torch.uint8).numpy()
     writer = FrameWriter(args.out, args.fps or fps or 24.0)

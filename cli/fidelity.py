@@ -6,13 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from .errors import CLIError
 from .io_util import read_text
-from .media import read_frames
-
-MAX_FRAMES = 2000
+from .media import read_clip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,14 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from ..trajectory.fidelity_report import score_clip, summary
 
     traj = CameraTrajectory.from_json(read_text(args.trajectory))
-    frames, _ = read_frames(args.clip)
-    stack = []
-    for f in frames:
-        stack.append(f)
-        if len(stack) > MAX_FRAMES:
-            raise CLIError(f"{args.clip}: more than {MAX_FRAMES} frames")
-    if not stack:
-        raise CLIError(f"{args.clip}: no frames")
-    report = score_clip(np.stack(stack), traj)
+    frames, _ = read_clip(args.clip)
+    report = score_clip(frames, traj)
     print(json.dumps(summary(report, per_frame=args.per_frame), allow_nan=False))
     return 0

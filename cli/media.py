@@ -73,6 +73,23 @@ def read_frames(path: Path) -> tuple[Iterator[np.ndarray], float | None]:
     return read_dir(path) if path.is_dir() else read_video(path)
 
 
+#: The most frames a whole-clip command (effects, fidelity) loads at once.
+MAX_CLIP_FRAMES = 2000
+
+
+def read_clip(path: Path, max_frames: int = MAX_CLIP_FRAMES) -> tuple[np.ndarray, float | None]:
+    """The whole clip as ``uint8 [F,H,W,3]`` (for commands that need every frame at once) and its frame rate."""
+    frames, fps = read_frames(path)
+    stack = []
+    for f in frames:
+        stack.append(f)
+        if len(stack) > max_frames:
+            raise CLIError(f"{path}: more than {max_frames} frames; split the clip first")
+    if not stack:
+        raise CLIError(f"{path}: no frames")
+    return np.stack(stack), fps
+
+
 class FrameWriter:
     """PNG frames ``000000.png ...`` into a directory, or an H.264 video; atomic (see the module docstring)."""
 
