@@ -17,7 +17,6 @@ Depth = io.Custom("DTV_DEPTH")
 
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack, in menu order (imported lazily: only ComfyUI calls this)."""
-    nodes: list[type[io.ComfyNode]] = []
     from . import (
         camera,
         camera_effects,
@@ -33,7 +32,6 @@ def all_nodes() -> list[type[io.ComfyNode]]:
         svd,
     )
 
-    nodes += strokes.NODES + camera.NODES + depth.NODES + depth_estimator.NODES + render.NODES + poses.NODES
-    nodes += interpolate.NODES
-    nodes += svd.NODES + camera_effects.NODES + effects.NODES + fidelity.NODES + info.NODES
-    return nodes
+    modules = (strokes, camera, depth, depth_estimator, render, poses, interpolate, svd, camera_effects, effects,
+               fidelity, info)
+    return [node for module in modules for node in module.NODES]
