@@ -239,7 +239,9 @@ def test_node_errors_and_refused_graphs_fail_their_job_once_and_others_finish(se
 
 
 def test_timed_out_attempts_are_cancelled_and_retried_on_the_other_server(servers, scene, tmp_path, capsys):
-    long = {"overrides": {"Camera trajectory": {"frames": 241, "width": 3 * W, "height": 3 * H}}}  # 10-60 s of work
+    # 1,000 frames at 512x384: minutes of rendering on any CPU, so a 3 s timeout always fires, however fast the
+    # machine (the renderer checks for interruption every chunk, so the cancelled attempts stop within a second)
+    long = {"overrides": {"Camera trajectory": {"frames": 1000, "width": 8 * W, "height": 8 * H}}}
     jobs = write_jobs(tmp_path, scene, 1, extra={"job00": long}, seed0=7)
     out = tmp_path / "out"
     t0 = time.monotonic()
