@@ -31,7 +31,7 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     dep = depth.depth[0].to(device, torch.float32)
     if dep.shape != (h, w):
         dep = F.interpolate(dep[None, None], size=(h, w), mode="nearest-exact")[0, 0]
-    K_src = torch.from_numpy(traj.rescaled(w, h).K[0])
+    K_src = torch.tensor(traj.rescaled(w, h).K[0])  # copies: trajectory arrays are read-only
     n, ho, wo = traj.num_frames, traj.height, traj.width
     out = torch.empty((n, ho, wo, 3), dtype=torch.float32, device=mm.intermediate_device())
     vis = torch.empty((n, ho, wo), dtype=torch.float32, device=mm.intermediate_device())
@@ -42,7 +42,7 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
         mm.throw_exception_if_processing_interrupted()
         return False
 
-    for part in iter_render(src, dep, K_src, torch.from_numpy(traj.K), torch.from_numpy(traj.cam_T_world()),
+    for part in iter_render(src, dep, K_src, torch.tensor(traj.K), torch.tensor(traj.cam_T_world()),
                             out_hw=(ho, wo), fill=fill, chunk=chunk, check_cancel=cancel):
         sl = slice(part.start, part.start + part.frames.shape[0])
         out[sl] = part.frames.permute(0, 2, 3, 1).to(out.device)

@@ -28,8 +28,8 @@ def scene():
 
 
 def _render(image, depth, traj):
-    r = render_views(image.permute(2, 0, 1), depth, torch.from_numpy(traj.K[0]), torch.from_numpy(traj.K),
-                     torch.from_numpy(traj.cam_T_world()), out_hw=(H, W))
+    r = render_views(image.permute(2, 0, 1), depth, torch.tensor(traj.K[0]), torch.tensor(traj.K),
+                     torch.tensor(traj.cam_T_world()), out_hw=(H, W))
     return r.frames.permute(0, 2, 3, 1).clamp(0, 1), r.depth, r.visible
 
 
