@@ -33,12 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.frames < 2 or args.frames > 241:
         raise ValueError(f"--frames must be in 2..241, got {args.frames}")
-    stroke = (ASSETS / "demo_stroke.json").read_text(encoding="utf-8")
-    graph = patch(load_api_workflow(str(WORKFLOW)), {
-        "Stroke": {"strokes": stroke},
-        "Camera trajectory": {"preset": args.preset, "frames": args.frames},
-        "Save video": {"filename_prefix": "draw-to-video/demo"},
-    })
+    # the workflow already holds the bundled stroke and the save prefix (scripts/workflow_specs.py writes it)
+    graph = patch(load_api_workflow(str(WORKFLOW)), {"Camera trajectory": {"preset": args.preset,
+                                                                           "frames": args.frames}})
     out: Path = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dtv-demo-", dir=out.parent) as tmp:

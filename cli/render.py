@@ -17,7 +17,7 @@ from .errors import CLIError
 from .host import run_prompt
 from .io_util import read_text
 from .media import VIDEO_EXT
-from .workflow import load_api_workflow, nodes_by_title, patch, use_depth_map
+from .workflow import load_api_workflow, new_node_id, nodes_by_title, patch, use_depth_map
 
 DEFAULT_WORKFLOW = "draw_to_video_2_5d"
 
@@ -67,10 +67,6 @@ def _source_of(graph: dict, class_type: str, input_name: str) -> list | None:
     return None
 
 
-def _new_id(graph: dict) -> str:
-    return str(max((int(k) for k in graph if k.isdigit()), default=0) + 1)
-
-
 def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
@@ -113,12 +109,12 @@ def run(args: argparse.Namespace) -> int:
         if frames_src is None:
             raise CLIError("the workflow has no CreateVideo node to take frames from")
         graph = {k: v for k, v in graph.items() if v["class_type"] not in ("CreateVideo", "SaveVideo")}
-        graph[_new_id(graph)] = {"class_type": "SaveImage", "_meta": {"title": "Frames"},
+        graph[new_node_id(graph)] = {"class_type": "SaveImage", "_meta": {"title": "Frames"},
                                  "inputs": {"images": frames_src, "filename_prefix": "draw-to-video/frame"}}
     if args.trajectory_out is not None:
         if "Camera trajectory" not in titles:
             raise CLIError("--trajectory-out needs a node titled 'Camera trajectory'")
-        graph[_new_id(graph)] = {"class_type": "DTV_SaveTrajectory", "_meta": {"title": "Trajectory file"},
+        graph[new_node_id(graph)] = {"class_type": "DTV_SaveTrajectory", "_meta": {"title": "Trajectory file"},
                                  "inputs": {"trajectory": [titles["Camera trajectory"], 0], "format": "json",
                                             "filename_prefix": "draw-to-video/trajectory"}}
     out = args.out.resolve()

@@ -62,6 +62,11 @@ def patch(graph: Mapping[str, Mapping], overrides: Mapping[str, Mapping[str, obj
     return out
 
 
+def new_node_id(graph: Mapping[str, object]) -> str:
+    """An id no node of ``graph`` has (one past the largest numeric id)."""
+    return str(max((int(k) for k in graph if k.isdigit()), default=0) + 1)
+
+
 def use_depth_map(graph: Mapping[str, Mapping], filename: str = "depth.png") -> dict:
     """A copy of ``graph`` that reads depth from an image file: a node titled "Depth map" gets ``filename``; a
     workflow with only an approximate "Depth" node (the prior) gets it replaced by DTV_DepthFromImage fed by a new
@@ -73,7 +78,7 @@ def use_depth_map(graph: Mapping[str, Mapping], filename: str = "depth.png") -> 
         return out
     if "Depth" not in titles:
         raise CLIError("a depth map needs a workflow with a node titled 'Depth map' or 'Depth'")
-    load = str(max((int(k) for k in out if k.isdigit()), default=0) + 1)
+    load = new_node_id(out)
     out[load] = {"class_type": "LoadImage", "inputs": {"image": filename}, "_meta": {"title": "Depth map"}}
     out[titles["Depth"]] = {"class_type": "DTV_DepthFromImage", "_meta": {"title": "Depth"},
                             "inputs": {"image": [load, 0], "kind": "inverse_depth", "near": 0.5, "far": 10.0}}

@@ -6,27 +6,14 @@ import comfy.model_management as mm
 import comfy.utils
 import numpy as np
 import torch
-import torch.nn.functional as F
 from comfy_api.latest import io
 
 from ..effects.camera_views import bullet_time, camera_interpolate
 from ..effects.interpolate import interpolate_at, multiplier_positions
 from ..trajectory.camera import CameraTrajectory
-from .common import CATEGORY, PREFIX, Depth, Trajectory
+from .common import CATEGORY, PREFIX, Depth, Trajectory, cancel_hook
 from .depth import DepthValue
 from .render import FILLS, render_clip
-
-
-def _cancel() -> bool:
-    mm.throw_exception_if_processing_interrupted()
-    return False
-
-
-def _depth_for(depth: DepthValue, index: int, h: int, w: int) -> torch.Tensor:
-    d = depth.depth[min(index, depth.depth.shape[0] - 1)].float()
-    if d.shape != (h, w):
-        d = F.interpolate(d[None, None], size=(h, w), mode="nearest-exact")[0, 0]
-    return d
 
 
 class BulletTime(io.ComfyNode):
@@ -61,9 +48,9 @@ class BulletTime(io.ComfyNode):
             raise ValueError(f"at={at} is past the clip's last frame ({n - 1})")
         traj = trajectory.rescaled(w, h)
         pbar = comfy.utils.ProgressBar(traj.num_frames)
-        out = bullet_time(images.to(mm.get_torch_device()), _depth_for(depth, at, h, w).to(mm.get_torch_device()),
+        out = bullet_time(images.to(mm.get_torch_device()), depth.frame(at, h, w).to(mm.get_torch_device()),
                           traj.K, traj.cam_T_world(), at=at, round_trip=round_trip, fill=fill,
-                          progress=lambda d, t: pbar.update_absolute(d, t), check_cancel=_cancel)
+                          progress=lambda d, t: pbar.update_absolute(d, t), check_cancel=cancel_hook)
         return io.NodeOutput(out.to(mm.intermediate_device()))
 
 
@@ -100,11 +87,11 @@ class CameraAwareInterpolate(io.ComfyNode):
         _, _, seen_depth = render_clip(source_image, depth, traj)  # depth each frame's camera sees
         positions = multiplier_positions(n, multiplier)
         frames = images.to(mm.intermediate_device())
-        fallback = interpolate_at(frames, positions, mode="flow", cancel=_cancel)
+        fallback = interpolate_at(frames, positions, mode="flow", cancel=cancel_hook)
         pbar = comfy.utils.ProgressBar(len(positions))
         out, covered = camera_interpolate(frames, seen_depth, traj.K, np.asarray(traj.world_T_cam), positions,
                                           fallback=fallback, progress=lambda d, t: pbar.update_absolute(d, t),
-                                          check_cancel=_cancel)
+                                          check_cancel=cancel_hook)
         return io.NodeOutput(out, covered)
 
 

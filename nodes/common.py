@@ -15,6 +15,15 @@ Trajectory = io.Custom("DTV_TRAJECTORY")
 Depth = io.Custom("DTV_DEPTH")
 
 
+def cancel_hook() -> bool:
+    """The ``check_cancel``/``cancel`` callback the libraries take: raises ComfyUI's interrupt when the user cancels,
+    else returns False."""
+    import comfy.model_management as mm
+
+    mm.throw_exception_if_processing_interrupted()
+    return False
+
+
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack, in menu order (imported lazily: only ComfyUI calls this)."""
     from . import (

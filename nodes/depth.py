@@ -21,6 +21,14 @@ class DepthValue:
     depth: torch.Tensor
     note: str | None = None
 
+    def frame(self, index: int, height: int, width: int) -> torch.Tensor:
+        """Depth ``[H,W]`` of batch item ``index`` (the last item when the batch is shorter), resized to the image
+        size with nearest sampling (no blending across depth edges)."""
+        d = self.depth[min(index, self.depth.shape[0] - 1)].float()
+        if d.shape != (height, width):
+            d = torch.nn.functional.interpolate(d[None, None], size=(height, width), mode="nearest-exact")[0, 0]
+        return d
+
     @property
     def approximate(self) -> bool:
         return self.note is not None

@@ -16,7 +16,7 @@ from ..effects.interpolate import MODES, SCENE_CUT_THRESHOLD, fps_positions, int
 from ..effects.interpolate import retime as retime_clip
 from ..effects.rife import RIFE, SCALES, RIFEError, read_state_dict
 from ..effects.time import PRESET_CURVES
-from .common import CATEGORY, PREFIX
+from .common import CATEGORY, PREFIX, cancel_hook
 
 FOLDER = "interpolation"
 EXTENSIONS = {".pkl", ".pth", ".pt", ".ckpt", ".safetensors"}
@@ -142,13 +142,8 @@ def _run_options(images: torch.Tensor) -> dict:
     import comfy.utils
 
     pbar = comfy.utils.ProgressBar(max(1, images.shape[0] - 1))
-
-    def cancel() -> bool:
-        mm.throw_exception_if_processing_interrupted()
-        return False
-
     return {"device": mm.get_torch_device(), "progress": lambda done, total: pbar.update_absolute(done, total),
-            "cancel": cancel, "empty_cache_every": 16}
+            "cancel": cancel_hook, "empty_cache_every": 16}
 
 
 def _frames(images: torch.Tensor) -> torch.Tensor:

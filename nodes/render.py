@@ -5,12 +5,11 @@ from __future__ import annotations
 import comfy.model_management as mm
 import comfy.utils
 import torch
-import torch.nn.functional as F
 from comfy_api.latest import io
 
 from ..trajectory.camera import CameraTrajectory
 from ..trajectory.render import iter_render
-from .common import CATEGORY, PREFIX, Depth, Strokes, Trajectory
+from .common import CATEGORY, PREFIX, Depth, Strokes, Trajectory, cancel_hook
 from .depth import DepthValue, depth_preview
 
 FILLS = ["background", "pushpull", "none"]
@@ -28,22 +27,15 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     _, h, w, c = image.shape
     device = mm.get_torch_device()
     src = image[0, ..., :3].permute(2, 0, 1).to(device, torch.float32)
-    dep = depth.depth[0].to(device, torch.float32)
-    if dep.shape != (h, w):
-        dep = F.interpolate(dep[None, None], size=(h, w), mode="nearest-exact")[0, 0]
+    dep = depth.frame(0, h, w).to(device)
     K_src = torch.tensor(traj.rescaled(w, h).K[0])  # copies: trajectory arrays are read-only
     n, ho, wo = traj.num_frames, traj.height, traj.width
     out = torch.empty((n, ho, wo, 3), dtype=torch.float32, device=mm.intermediate_device())
     vis = torch.empty((n, ho, wo), dtype=torch.float32, device=mm.intermediate_device())
     seen_depth = torch.empty((n, ho, wo), dtype=torch.float32, device=mm.intermediate_device())
     pbar = comfy.utils.ProgressBar(n)
-
-    def cancel() -> bool:
-        mm.throw_exception_if_processing_interrupted()
-        return False
-
     for part in iter_render(src, dep, K_src, torch.tensor(traj.K), torch.tensor(traj.cam_T_world()),
-                            out_hw=(ho, wo), fill=fill, chunk=chunk, check_cancel=cancel):
+                            out_hw=(ho, wo), fill=fill, chunk=chunk, check_cancel=cancel_hook):
         sl = slice(part.start, part.start + part.frames.shape[0])
         out[sl] = part.frames.permute(0, 2, 3, 1).to(out.device)
         vis[sl] = part.visible.to(vis.device)

@@ -38,13 +38,7 @@ BIKES_CUTS = (29, 75, 136, 186, 241)  # the last frame of a shot: each cut lies 
 SEGMENTS = [("bikes", s) for s in (10, 40, 86, 147, 197)] + [("carphone", 74), ("vtest", 240), ("tree", 0)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # 2 cores shared with other jobs: OpenMP spinning makes 2 threads far slower than 1 under contention
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _segment(name: str, start: int, n: int = 7) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,14 +15,7 @@ from draw_to_video.effects.rife import RIFE, RIFEError, detect_spec, load_rife, 
 
 from rife_weights import ensure_clips, ensure_rife_weights, load_reference_ifnet, read_clip
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # 2 cores shared with other jobs: OpenMP spinning makes 2 threads far slower than 1 under contention
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
