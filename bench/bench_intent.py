@@ -22,9 +22,10 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from report import append_section  # noqa: E402
 
-from draw_to_video.trajectory.intent import INTENTS, analyze, analyze_prepared  # noqa: E402
-from draw_to_video.trajectory.stroke import StrokeSet, make_stroke_set, prepare  # noqa: E402
-from draw_to_video.trajectory.strokes_synthetic import generate, generate_corpus  # noqa: E402
+from draw_to_video.trajectory.stroke.format import StrokeSet, make_stroke_set  # noqa: E402
+from draw_to_video.trajectory.stroke.intent import INTENTS, analyze, analyze_prepared  # noqa: E402
+from draw_to_video.trajectory.stroke.prepare import prepare  # noqa: E402
+from draw_to_video.trajectory.stroke.synthetic import generate, generate_corpus  # noqa: E402
 
 TARGET = 0.95
 BUDGET_MS = 10.0
@@ -99,7 +100,7 @@ def main() -> None:
         reference=f"target {TARGET:.0%} overall accuracy; overall {overall:.2%} = {overall / TARGET:.3f} x target "
                   f"({verdict}). Thresholds were tuned on seed 0 only.",
         notes=f"Rows: true class; columns: predicted class (confusion matrix). {note} Corpus: "
-              "`trajectory/strokes_synthetic.py` (minimum-jerk-like speed, 60-240 Hz sampling, wobble, hooks, "
+              "`trajectory/stroke/synthetic.py` (minimum-jerk-like speed, 60-240 Hz sampling, wobble, hooks, "
               "tremor, jitter, rounding, random canvas/rotation/scale).",
     )
     append_section(

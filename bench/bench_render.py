@@ -20,8 +20,8 @@ import skimage.data
 import torch
 from report import append_section
 
-from draw_to_video.trajectory.depth import depth_from_map, disparity_to_depth
-from draw_to_video.trajectory.render import iter_render, render_views
+from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth
+from draw_to_video.trajectory.render.warp import iter_render, render_views
 
 W, H, N = 1024, 576, 121
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"

@@ -21,11 +21,12 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from report import append_section  # noqa: E402
 
-from draw_to_video.trajectory.intent import analyze_prepared  # noqa: E402
-from draw_to_video.trajectory.intent_features import N_FEATURE_SAMPLES  # noqa: E402
-from draw_to_video.trajectory.presets import build_trajectory  # noqa: E402
-from draw_to_video.trajectory.stroke import StrokeSet, make_stroke_set, prepare  # noqa: E402
-from draw_to_video.trajectory.strokes_synthetic import generate  # noqa: E402
+from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory  # noqa: E402
+from draw_to_video.trajectory.stroke.features import N_FEATURE_SAMPLES  # noqa: E402
+from draw_to_video.trajectory.stroke.format import StrokeSet, make_stroke_set  # noqa: E402
+from draw_to_video.trajectory.stroke.intent import analyze_prepared  # noqa: E402
+from draw_to_video.trajectory.stroke.prepare import prepare  # noqa: E402
+from draw_to_video.trajectory.stroke.synthetic import generate  # noqa: E402
 
 BUDGET_MS = 10.0
 N_POINTS = 1000
@@ -82,13 +83,14 @@ def main() -> None:
               ("arc", "fpv_drone", extra["arc"])]
     rows = []
     for kind, preset, ss in cases:
-        tr = build_trajectory(ss, preset=preset, frames=FRAMES)
-        total = median_ms(lambda ss=ss, preset=preset: build_trajectory(ss, preset=preset, frames=FRAMES), args.runs)
+        opts = ShotOptions(preset=preset, frames=FRAMES)
+        tr = build_trajectory(ss, opts)
+        total = median_ms(lambda ss=ss, opts=opts: build_trajectory(ss, opts), args.runs)
         pa = median_ms(lambda ss=ss: analyze_prepared(prepare(ss, N_FEATURE_SAMPLES)), args.runs)
         p = prepare(ss, N_FEATURE_SAMPLES)
         it = analyze_prepared(p)
-        part = median_ms(lambda ss=ss, p=p, it=it, preset=preset: build_trajectory(
-            ss, preset=preset, frames=FRAMES, prepared=p, intent=it), args.runs)
+        part = median_ms(lambda ss=ss, p=p, it=it, opts=opts: build_trajectory(ss, opts, prepared=p, intent=it),
+                         args.runs)
         rows.append([kind, preset, tr.intent, tr.preset, round(total, 3), round(pa, 3), round(part, 3),
                      round(total / BUDGET_MS, 3)])
     append_section(

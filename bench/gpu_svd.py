@@ -55,8 +55,8 @@ def peak_gb():
 
 def render_targets(frames, h, w):
     """Depth-warped frames of a slow dolly-in with a pan (the pack's renderer), on the GPU when there is one."""
-    from draw_to_video.trajectory.camera import K_from_fov
-    from draw_to_video.trajectory.render import render_views
+    from draw_to_video.trajectory.camera.model import K_from_fov
+    from draw_to_video.trajectory.render.warp import render_views
     g = torch.Generator().manual_seed(0)
     img = torch.nn.functional.interpolate(torch.rand(1, 3, h // 16, w // 16, generator=g), size=(h, w),
                                           mode="bicubic").clamp(0, 1)[0].to(dev)

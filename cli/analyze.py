@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..trajectory.intent import analyze
-from ..trajectory.stroke import parse_strokes
+from ..trajectory.stroke.format import parse_strokes
+from ..trajectory.stroke.intent import analyze
 from .io_util import read_text
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..trajectory.stroke import parse_strokes
+from ..trajectory.stroke.format import parse_strokes
 from .errors import CLIError
 from .workflow import nodes_by_title, patch, use_depth_map
 

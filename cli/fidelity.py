@@ -22,8 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..trajectory.camera import CameraTrajectory
-    from ..trajectory.fidelity_report import score_clip, summary
+    from ..trajectory.camera.model import CameraTrajectory
+    from ..trajectory.fidelity.report import score_clip, summary
 
     traj = CameraTrajectory.from_json(read_text(args.trajectory))
     frames, _ = read_clip(args.clip)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..trajectory.pose_text import FORMATS, trajectory_from_text, trajectory_to_text
+from ..trajectory.poses.text import FORMATS, trajectory_from_text, trajectory_to_text
 from .io_util import read_text, write_atomic
 
 

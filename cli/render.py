@@ -70,7 +70,7 @@ def _source_of(graph: dict, class_type: str, input_name: str) -> list | None:
 def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from ..trajectory.stroke import parse_strokes
+    from ..trajectory.stroke.format import parse_strokes
 
     if not args.image.is_file():
         raise CLIError(f"{args.image}: no such file")

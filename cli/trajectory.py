@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..trajectory.motion import EASINGS
-from ..trajectory.pose_text import FORMATS, trajectory_to_text
-from ..trajectory.presets import PRESET_NAMES, build_trajectory
-from ..trajectory.stroke import parse_strokes
+from ..trajectory.camera.build import ShotOptions, build_trajectory
+from ..trajectory.camera.motion import EASINGS
+from ..trajectory.camera.presets import PRESET_NAMES
+from ..trajectory.poses.text import FORMATS, trajectory_to_text
+from ..trajectory.stroke.format import parse_strokes
 from .errors import CLIError
 from .io_util import read_text, write_atomic
 
@@ -42,7 +43,7 @@ def load_depth_image(path: Path, kind: str) -> np.ndarray:
     """A depth map image file -> depth ``[H,W]`` float64 in scene units (subject near 1)."""
     import cv2
 
-    from ..trajectory.depth import depth_from_map  # torch: imported only when a depth map is given
+    from ..trajectory.render.depth import depth_from_map  # torch: imported only when a depth map is given
 
     if not path.is_file():
         raise CLIError(f"{path}: no such file")
@@ -57,9 +58,11 @@ def load_depth_image(path: Path, kind: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     strokes = parse_strokes(read_text(args.stroke))
     depth = load_depth_image(args.depth, args.depth_kind) if args.depth else None
-    traj = build_trajectory(strokes, preset=args.preset, frames=args.frames, fps=args.fps, width=args.width,
-                            height=args.height, strength=args.strength, easing=args.easing, depth=depth,
-                            fov_deg=args.fov, seed=args.seed)
+    traj = build_trajectory(strokes,
+                            ShotOptions(preset=args.preset, frames=args.frames, fps=args.fps, width=args.width,
+                                        height=args.height, strength=args.strength, easing=args.easing,
+                                        fov_deg=args.fov, seed=args.seed),
+                            depth=depth)
     write_atomic(args.out, trajectory_to_text(traj, args.format))
     print(args.out)
     return 0

@@ -1,6 +1,6 @@
 """Effects that need the camera: true bullet time and camera-aware in-between frames (pure torch + the renderer).
 
-Both re-render real frames through the 2.5D renderer (:mod:`..trajectory.render`) instead of warping in 2D:
+Both re-render real frames through the 2.5D renderer (:mod:`draw_to_video.trajectory.render.warp`) instead of warping in 2D:
 
 * :func:`bullet_time` freezes the clip at one instant and flies the camera around that frozen frame (its depth and a
   camera path, e.g. the ``bullet_time`` or ``orbit`` preset), then resumes the clip.
@@ -9,7 +9,7 @@ Both re-render real frames through the 2.5D renderer (:mod:`..trajectory.render`
   neighbouring frames are re-projected into it and blended by visibility; where neither sees a pixel, a fallback
   (e.g. optical-flow interpolation) fills it.
 
-Cameras follow :mod:`..trajectory.conventions`.
+Cameras follow :mod:`draw_to_video.trajectory.conventions`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from ..trajectory.render import render_views
+from ..trajectory.render.warp import render_views
 from ._core import check_frames, fail
 
 

@@ -8,12 +8,14 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
-from ..trajectory.camera import CameraTrajectory
-from ..trajectory.intent import Intent as IntentValue
-from ..trajectory.motion import EASINGS
-from ..trajectory.presets import PRESET_NAMES, build_trajectory
-from ..trajectory.preview import path_scribble, preview_image
-from ..trajectory.stroke import StrokeSet, prepare
+from ..trajectory.camera.build import ShotOptions, build_trajectory
+from ..trajectory.camera.model import CameraTrajectory
+from ..trajectory.camera.motion import EASINGS
+from ..trajectory.camera.presets import PRESET_NAMES
+from ..trajectory.camera.preview import path_scribble, preview_image
+from ..trajectory.stroke.format import StrokeSet
+from ..trajectory.stroke.intent import Intent as IntentValue
+from ..trajectory.stroke.prepare import prepare
 from .common import CATEGORY, PREFIX, Depth, Intent, Strokes, Trajectory
 from .depth import DepthValue
 
@@ -85,9 +87,10 @@ class CameraTrajectoryNode(io.ComfyNode):
         if intent is not None and strokes is None:
             raise ValueError("an intent was connected without its strokes: connect the strokes too")
         dmap = depth.depth[0].cpu().numpy().astype(np.float64) if depth is not None else None
-        traj = build_trajectory(strokes, preset=preset, frames=frames, fps=fps, width=width, height=height,
-                                strength=strength, easing=easing, depth=dmap, fov_deg=fov_deg, seed=seed, shake=shake,
-                                intent=intent)
+        traj = build_trajectory(strokes,
+                                ShotOptions(preset=preset, frames=frames, fps=fps, width=width, height=height,
+                                            strength=strength, easing=easing, fov_deg=fov_deg, seed=seed, shake=shake),
+                                depth=dmap, intent=intent)
         return io.NodeOutput(traj, trajectory_summary(traj))
 
 

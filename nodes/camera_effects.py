@@ -10,7 +10,7 @@ from comfy_api.latest import io
 
 from ..effects.camera_views import bullet_time, camera_interpolate
 from ..effects.interpolate import interpolate_at, multiplier_positions
-from ..trajectory.camera import CameraTrajectory
+from ..trajectory.camera.model import CameraTrajectory
 from .common import CATEGORY, PREFIX, Depth, Trajectory, cancel_hook
 from .depth import DepthValue
 from .render import FILLS, render_clip

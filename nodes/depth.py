@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from comfy_api.latest import io
 
-from ..trajectory.depth import DEFAULT_FAR, DEFAULT_NEAR, FALLBACK_NOTE, depth_from_map, fallback_depth_prior
+from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, FALLBACK_NOTE, depth_from_map, fallback_depth_prior
 from .common import CATEGORY, PREFIX, Depth
 
 KINDS = ["inverse_depth", "depth", "disparity_normalised"]

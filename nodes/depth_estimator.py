@@ -8,7 +8,7 @@ Preprocessing is done in torch on the compute device, batched: the shorter side 
 multiple of the 14-pixel patch, the longer side keeps the aspect ratio and is rounded to a multiple of 14), then
 normalised with the model's mean/std (ImageNet unless its ``preprocessor_config.json`` says otherwise). The
 prediction is resized back to the image size and converted to the pack's depth with
-:func:`~draw_to_video.trajectory.depth.depth_from_map` (relative models give inverse depth, metric ones depth).
+:func:`~draw_to_video.trajectory.render.depth.depth_from_map` (relative models give inverse depth, metric ones depth).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from comfy_api.latest import io
 
-from ..trajectory.depth import DEFAULT_FAR, DEFAULT_NEAR, depth_from_map
+from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, depth_from_map
 from .common import CATEGORY, PREFIX, Depth
 from .depth import DepthValue, depth_preview
 

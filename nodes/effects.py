@@ -17,7 +17,7 @@ from ..effects.color import CONTROL_RANGES
 from ..effects.color import PRESETS as GRADE_PRESETS
 from ..effects.params_text import parse_param_text
 from ..effects.registry import EFFECTS, LOOKS, apply_effect, apply_look
-from ..trajectory.camera import CameraTrajectory
+from ..trajectory.camera.model import CameraTrajectory
 from .common import CATEGORY, PREFIX, Depth, Trajectory
 from .depth import DepthValue
 

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
-from ..trajectory.camera import CameraTrajectory
-from ..trajectory.fidelity import fidelity_plot
-from ..trajectory.fidelity_report import score_clip, summary
+from ..trajectory.camera.model import CameraTrajectory
+from ..trajectory.fidelity.estimate import fidelity_plot
+from ..trajectory.fidelity.report import score_clip, summary
 from .camera import image_batch
 from .common import CATEGORY, PREFIX, Trajectory
 

@@ -7,8 +7,8 @@ import comfy.utils
 import torch
 from comfy_api.latest import io
 
-from ..trajectory.camera import CameraTrajectory
-from ..trajectory.render import iter_render
+from ..trajectory.camera.model import CameraTrajectory
+from ..trajectory.render.warp import iter_render
 from .common import CATEGORY, PREFIX, Depth, Strokes, Trajectory, cancel_hook
 from .depth import DepthValue, depth_preview
 
@@ -20,7 +20,7 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     """Render ``traj`` over ``image [1,H,W,C]`` (ComfyUI IMAGE) -> (frames IMAGE, visible MASK, depth [F,H',W']).
 
     The source camera is the trajectory's frame-0 camera rescaled to the image size (so frame 0 shows the whole
-    image) and sits at the world origin (:mod:`..trajectory.conventions`).
+    image) and sits at the world origin (:mod:`draw_to_video.trajectory.conventions`).
     """
     if image.ndim != 4 or image.shape[0] < 1:
         raise ValueError(f"image must be an IMAGE [B,H,W,C], got shape {tuple(image.shape)}")
@@ -83,8 +83,8 @@ NODES = [Render25D]
 class DrawToVideo25D(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
-        from ..trajectory.motion import EASINGS
-        from ..trajectory.presets import PRESET_NAMES
+        from ..trajectory.camera.motion import EASINGS
+        from ..trajectory.camera.presets import PRESET_NAMES
 
         return io.Schema(
             node_id=f"{PREFIX}DrawToVideo25D",
@@ -114,16 +114,17 @@ class DrawToVideo25D(io.ComfyNode):
     @classmethod
     def execute(cls, image: torch.Tensor, strokes, preset: str, frames: int, fps: float, strength: float,
                 easing: str, fov_deg: float, depth: DepthValue | None = None) -> io.NodeOutput:
-        from ..trajectory.depth import FALLBACK_NOTE, fallback_depth_prior
-        from ..trajectory.presets import build_trajectory
+        from ..trajectory.camera.build import ShotOptions, build_trajectory
+        from ..trajectory.render.depth import FALLBACK_NOTE, fallback_depth_prior
 
         _, h, w, _ = image.shape
         if depth is None:
             depth = DepthValue(fallback_depth_prior(h, w)[None], FALLBACK_NOTE)
         scale = 8 * round(max(h, w) / 8) / max(h, w)  # keep the photo's size and aspect (multiples of 8)
-        traj = build_trajectory(strokes, preset=preset, frames=frames, fps=fps, width=max(16, 8 * round(w * scale / 8)),
-                                height=max(16, 8 * round(h * scale / 8)), strength=strength, easing=easing,
-                                depth=depth.depth[0].cpu().numpy().astype("float64"), fov_deg=fov_deg)
+        size = {"width": max(16, 8 * round(w * scale / 8)), "height": max(16, 8 * round(h * scale / 8))}
+        options = ShotOptions(preset=preset, frames=frames, fps=fps, strength=strength, easing=easing, fov_deg=fov_deg,
+                              **size)
+        traj = build_trajectory(strokes, options, depth=depth.depth[0].cpu().numpy().astype("float64"))
         out, vis, _ = render_clip(image, depth, traj)
         return io.NodeOutput(out, vis, traj, depth.note or "real depth")
 

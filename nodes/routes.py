@@ -6,7 +6,7 @@ Request body (JSON, at most :data:`MAX_BODY_BYTES`)::
 
 Only ``strokes`` is required; ``frames`` (int, 1..:data:`MAX_FRAMES`), ``preset`` (one of the node's presets),
 ``width`` and ``height`` (ints, the trajectory's image size; default: the stroke canvas) are optional. Unknown
-fields are refused. Strokes are validated by :func:`~..trajectory.stroke.parse_strokes`, the same validator as
+fields are refused. Strokes are validated by :func:`~draw_to_video.trajectory.stroke.format.parse_strokes`, the same validator as
 the stroke input node, and may hold at most :data:`MAX_ROUTE_POINTS` points.
 
 200 answer::
@@ -30,10 +30,12 @@ from typing import Any
 import cv2
 from aiohttp import web
 
-from ..trajectory.intent import analyze
-from ..trajectory.presets import PRESET_NAMES, build_trajectory
-from ..trajectory.preview import preview_image
-from ..trajectory.stroke import MAX_CANVAS, StrokeError, StrokeSet, parse_strokes, prepare
+from ..trajectory.camera.build import ShotOptions, build_trajectory
+from ..trajectory.camera.presets import PRESET_NAMES
+from ..trajectory.camera.preview import preview_image
+from ..trajectory.stroke.format import MAX_CANVAS, StrokeError, StrokeSet, parse_strokes
+from ..trajectory.stroke.intent import analyze
+from ..trajectory.stroke.prepare import prepare
 
 ROUTE = "/draw_to_video/analyze"
 MAX_BODY_BYTES = 2 * 1024 * 1024  #: largest accepted request body
@@ -124,7 +126,7 @@ def png_data_url(rgb: Any) -> str:
 def analyze_request(stroke_set: StrokeSet, frames: int, preset: str, width: int, height: int) -> bytes:
     """The CPU work of one request: intent, trajectory and preview, as the JSON answer's bytes."""
     intent = analyze(stroke_set)
-    traj = build_trajectory(stroke_set, preset=preset, frames=frames, width=width, height=height)
+    traj = build_trajectory(stroke_set, ShotOptions(preset=preset, frames=frames, width=width, height=height))
     preview = preview_image(traj, prepare(stroke_set), size=PREVIEW_SIZE)
     answer = {
         "intent": intent.to_dict(),

@@ -6,9 +6,9 @@ import json
 
 from comfy_api.latest import io
 
-from ..trajectory.intent import analyze
-from ..trajectory.presets import PRESET_NAMES
-from ..trajectory.stroke import StrokeError, StrokeSet, parse_strokes
+from ..trajectory.camera.presets import PRESET_NAMES
+from ..trajectory.stroke.format import StrokeError, StrokeSet, parse_strokes
+from ..trajectory.stroke.intent import analyze
 from . import routes  # noqa: F401  (registers POST /draw_to_video/analyze, the drawing widget's live preview)
 from .common import CATEGORY, PREFIX, Intent, Strokes
 

@@ -2,7 +2,7 @@
 
 The depth-warp renderer's frames (IMAGE ``[F,H,W,3]``) and visibility (MASK ``[F,H,W]``, 1 = seen) are VAE-encoded
 once; while sampling, the denoised estimate is pulled towards them on visible cells at high noise and released at
-low noise (:mod:`..trajectory.guidance`). Three ways in: a MODEL patch for the stock KSampler (a post-CFG function,
+low noise (:mod:`draw_to_video.trajectory.guidance`). Three ways in: a MODEL patch for the stock KSampler (a post-CFG function,
 so it composes with VideoLinearCFGGuidance), a GUIDER for SamplerCustomAdvanced, and a windowed sampler for videos
 longer than SVD's 25 frames. An SDEdit-style start latent is also offered.
 """

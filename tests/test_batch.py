@@ -24,7 +24,7 @@ from skimage import data as skdata
 
 from draw_to_video.cli import main
 from draw_to_video.cli.ws import WebSocket, accept_key, encode_frame
-from draw_to_video.trajectory.stroke import make_stroke_set
+from draw_to_video.trajectory.stroke.format import make_stroke_set
 
 from comfy_harness import free_port, start_server
 

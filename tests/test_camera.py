@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from draw_to_video.trajectory.camera import (
+from draw_to_video.trajectory.camera.model import (
     CameraTrajectory,
     K_from_fov,
     TrajectoryError,

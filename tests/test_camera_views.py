@@ -9,10 +9,10 @@ from PIL import Image
 
 from draw_to_video.effects.camera_views import bullet_time, camera_interpolate, interpolate_poses
 from draw_to_video.effects.interpolate import interpolate_at, multiplier_positions
-from draw_to_video.trajectory.depth import depth_from_map
-from draw_to_video.trajectory.fidelity_report import score_clip
-from draw_to_video.trajectory.presets import build_trajectory
-from draw_to_video.trajectory.render import render_views
+from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
+from draw_to_video.trajectory.fidelity.report import score_clip
+from draw_to_video.trajectory.render.depth import depth_from_map
+from draw_to_video.trajectory.render.warp import render_views
 
 from comfy_harness import REPO
 
@@ -40,7 +40,8 @@ def _psnr(a, b, mask) -> float:
 def test_bullet_time_freezes_one_instant_and_follows_the_orbit(scene):
     image, depth = scene
     clip = torch.stack([(image * (0.7 + 0.1 * i)).clamp(0, 1) for i in range(5)])  # five distinct instants
-    traj = build_trajectory(None, preset="orbit", frames=7, width=W, height=H, strength=0.15, fov_deg=28.2,
+    traj = build_trajectory(None,
+                            ShotOptions(preset="orbit", frames=7, width=W, height=H, strength=0.15, fov_deg=28.2),
                             depth=depth.numpy().astype(np.float64))
     out = bullet_time(clip, depth, traj.K, traj.cam_T_world(), at=2, round_trip=True)
     assert out.shape == (5 + 13, H, W, 3)
@@ -63,8 +64,10 @@ def test_bullet_time_bad_input(scene):
 def test_camera_aware_beats_flow_on_dropped_frames(scene, preset):
     image, depth = scene
     # linear easing: the in-between poses are then what interpolating the kept frames' poses gives
-    full = build_trajectory(None, preset=preset, frames=9, width=W, height=H, strength=0.6, fov_deg=28.2,
-                            depth=depth.numpy().astype(np.float64), easing="linear")
+    full = build_trajectory(None,
+                            ShotOptions(preset=preset, frames=9, width=W, height=H, strength=0.6, fov_deg=28.2,
+                                        easing="linear"),
+                            depth=depth.numpy().astype(np.float64))
     truth, seen_depth, visible = _render(image, depth, full)
     keep = np.arange(0, 9, 2)
     half_frames, half_depth = truth[keep], seen_depth[keep]
@@ -81,7 +84,7 @@ def test_camera_aware_beats_flow_on_dropped_frames(scene, preset):
 
 
 def test_interpolated_poses_are_exact_at_integers_and_rotations():
-    traj = build_trajectory(None, preset="orbit", frames=5, width=64, height=48)
+    traj = build_trajectory(None, ShotOptions(preset="orbit", frames=5, width=64, height=48))
     K, T = interpolate_poses(traj.K, np.asarray(traj.world_T_cam), np.array([0.0, 1.0, 1.5, 4.0]))
     np.testing.assert_allclose(T[[0, 1, 3]], np.asarray(traj.world_T_cam)[[0, 1, 4]], atol=1e-12)
     R = T[2, :3, :3]
@@ -98,7 +101,7 @@ def test_fidelity_recovers_each_preset_from_its_render(scene, preset):
     """Render the real photo (real depth) along a preset; the fidelity score must recover the camera:
     <= 1 degree rotation error and <= 5 degrees translation-direction error where they are measurable."""
     image, depth = scene
-    traj = build_trajectory(None, preset=preset, frames=7, width=W, height=H, strength=0.4, fov_deg=28.2,
+    traj = build_trajectory(None, ShotOptions(preset=preset, frames=7, width=W, height=H, strength=0.4, fov_deg=28.2),
                             depth=depth.numpy().astype(np.float64))
     frames, _, _ = _render(image, depth, traj)
     rep = score_clip((frames * 255).round().byte().numpy(), traj)

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from draw_to_video.cli import main
-from draw_to_video.trajectory.camera import CameraTrajectory
-from draw_to_video.trajectory.intent import INTENTS
-from draw_to_video.trajectory.stroke import make_stroke_set
+from draw_to_video.trajectory.camera.model import CameraTrajectory
+from draw_to_video.trajectory.stroke.format import make_stroke_set
+from draw_to_video.trajectory.stroke.intent import INTENTS
 
 
 def _write(path: Path, xy, w=800, h=600) -> Path:

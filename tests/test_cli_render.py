@@ -9,7 +9,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from draw_to_video.trajectory.camera import CameraTrajectory
+from draw_to_video.trajectory.camera.model import CameraTrajectory
 
 from comfy_harness import REPO
 from graphs import link, preview_json

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from draw_to_video.trajectory.conventions import DEFAULT_SUBJECT_DEPTH
-from draw_to_video.trajectory.depth import (
+from draw_to_video.trajectory.render.depth import (
     FALLBACK_NOTE,
     DepthError,
     depth_from_map,

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from draw_to_video.cli.client import ComfyError, output_items
-from draw_to_video.trajectory.depth import depth_from_map
+from draw_to_video.trajectory.render.depth import depth_from_map
 
 from graphs import CLEAR_ERRORS, error_type, link, preview_text
 

@@ -10,9 +10,9 @@ import pytest
 import skimage.data
 import torch
 
-from draw_to_video.trajectory.depth import depth_from_map, disparity_to_depth, fallback_depth_prior
-from draw_to_video.trajectory.fidelity import FidelityError, estimate_motion, fidelity_plot, score
-from draw_to_video.trajectory.render import render_views
+from draw_to_video.trajectory.fidelity.estimate import FidelityError, estimate_motion, fidelity_plot, score
+from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth, fallback_depth_prior
+from draw_to_video.trajectory.render.warp import render_views
 
 SCALE = 0.5  # the motorcycle pair at half size keeps this file fast
 

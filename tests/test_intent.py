@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from draw_to_video.trajectory.intent import INTENTS, Intent, analyze, analyze_prepared
-from draw_to_video.trajectory.stroke import StrokeSet, make_stroke_set, parse_strokes, prepare
-from draw_to_video.trajectory.strokes_synthetic import RANGES, generate, generate_corpus
+from draw_to_video.trajectory.stroke.format import StrokeSet, make_stroke_set, parse_strokes
+from draw_to_video.trajectory.stroke.intent import INTENTS, Intent, analyze, analyze_prepared
+from draw_to_video.trajectory.stroke.prepare import prepare
+from draw_to_video.trajectory.stroke.synthetic import RANGES, generate, generate_corpus
 
 FRESH_SEED = 2024  # neither the tuning seed (0) nor the benchmark's report seed (12345)
 PER_CLASS = 50

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from draw_to_video.cli.client import ComfyError, output_items
-from draw_to_video.trajectory.camera import CameraTrajectory
-from draw_to_video.trajectory.presets import PRESET_NAMES
-from draw_to_video.trajectory.stroke import make_stroke_set
+from draw_to_video.trajectory.camera.model import CameraTrajectory
+from draw_to_video.trajectory.camera.presets import PRESET_NAMES
+from draw_to_video.trajectory.stroke.format import make_stroke_set
 
 from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text
 

@@ -13,8 +13,8 @@ import pytest
 import torch
 from test_camera import make_traj, project
 
-from draw_to_video.trajectory.camera import CameraTrajectory, intrinsics
-from draw_to_video.trajectory.poses import (
+from draw_to_video.trajectory.camera.model import CameraTrajectory, intrinsics
+from draw_to_video.trajectory.poses.formats import (
     from_cameractrl_poses,
     from_motionctrl,
     from_re10k,

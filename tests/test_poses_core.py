@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import torch
 
-from draw_to_video.trajectory.camera import normalised_intrinsics
-from draw_to_video.trajectory.poses import to_wan_embedding
-from draw_to_video.trajectory.presets import build_trajectory
-from draw_to_video.trajectory.stroke import make_stroke_set
+from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
+from draw_to_video.trajectory.camera.model import normalised_intrinsics
+from draw_to_video.trajectory.poses.formats import to_wan_embedding
+from draw_to_video.trajectory.stroke.format import make_stroke_set
 
 from comfy_harness import COMFY
 
@@ -47,7 +47,7 @@ def test_wan_embedding_matches_core_node(tmp_path):
     # W != H, and an orbit (rotation + translation) so both halves of the Plücker rays are exercised
     a = np.linspace(0, 2 * np.pi, 60)
     strokes = make_stroke_set(np.c_[160 + 60 * np.cos(a), 96 + 50 * np.sin(a)], 320, 192)
-    traj = build_trajectory(strokes, preset="orbit", frames=9, width=160, height=96, strength=0.5)
+    traj = build_trajectory(strokes, ShotOptions(preset="orbit", frames=9, width=160, height=96, strength=0.5))
     ours = to_wan_embedding(traj)
     core = _core_embedding(traj, tmp_path)
     assert ours.shape == core.shape == (1, 24, 3, 96, 160)

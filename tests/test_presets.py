@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from draw_to_video.trajectory.camera import CameraTrajectory
-from draw_to_video.trajectory.intent import analyze
-from draw_to_video.trajectory.motion import (
+from draw_to_video.trajectory.camera.build import DEFAULT_LIMITS, ShotOptions, build_trajectory, lens
+from draw_to_video.trajectory.camera.model import CameraTrajectory
+from draw_to_video.trajectory.camera.motion import (
     EASING_RANGE,
     EASINGS,
     Limits,
@@ -24,10 +24,12 @@ from draw_to_video.trajectory.motion import (
     rotation_spline,
     shake,
 )
-from draw_to_video.trajectory.presets import DEFAULT_LIMITS, PRESET_NAMES, PRESETS, build_trajectory, lens
-from draw_to_video.trajectory.shotkit import MIN_STANDOFF, PresetContext
-from draw_to_video.trajectory.stroke import make_stroke_set, prepare
-from draw_to_video.trajectory.strokes_synthetic import generate
+from draw_to_video.trajectory.camera.presets import PRESET_NAMES, PRESETS
+from draw_to_video.trajectory.camera.shotkit import MIN_STANDOFF, PresetContext
+from draw_to_video.trajectory.stroke.format import make_stroke_set
+from draw_to_video.trajectory.stroke.intent import analyze
+from draw_to_video.trajectory.stroke.prepare import prepare
+from draw_to_video.trajectory.stroke.synthetic import generate
 
 REQUIRED = """zoom_in pull_back orbit dramatic vertigo bullet_time spiral_zoom dolly follow_path hitchcock michael_bay
 wes_anderson christopher_nolan dolly_in dolly_out dolly_left dolly_right super_dolly crane_up crane_down crane_over_head
@@ -65,11 +67,12 @@ def test_registry() -> None:
 def test_preset_rules(name: str) -> None:
     for frames, s, easing in ((49, 1.0, "ease_in_out"), (121, 2.0, "ease_in_out_back"), (2, 1.0, "linear"),
                               (1, 1.0, "ease_in_out"), (17, 0.5, "ease_out_expo")):
-        tr = build_trajectory(preset=name, frames=frames, strength=s, easing=easing, width=832, height=480)
+        tr = build_trajectory(None,
+                              ShotOptions(preset=name, frames=frames, strength=s, easing=easing, width=832, height=480))
         check_valid(tr, frames)
         assert tr.preset == name and tr.intent == "none"
     # strength 0: the source camera on every frame
-    st0 = build_trajectory(preset=name, frames=25, strength=0.0, shake=1.0)
+    st0 = build_trajectory(None, ShotOptions(preset=name, frames=25, strength=0.0, shake=1.0))
     assert np.array_equal(st0.world_T_cam, np.broadcast_to(np.eye(4), (25, 4, 4)))
     assert np.array_equal(st0.K, np.broadcast_to(st0.K[0], st0.K.shape))
     assert np.ptp(st0.focus_distance) == 0.0
@@ -77,14 +80,14 @@ def test_preset_rules(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in PRESETS if n not in SHAKY])
 def test_motion_limits_and_smoothness(name: str) -> None:
-    tr1 = build_trajectory(preset=name, frames=73, strength=1.0)
+    tr1 = build_trajectory(None, ShotOptions(preset=name, frames=73, strength=1.0))
     c1 = tr1.centres()
     v, a, j = peaks(c1, tr1.fps)
     lim = DEFAULT_LIMITS.scaled(tr1.meta["subject_depth"])
     assert tr1.meta["limits_met"]
     assert v <= lim.v * (1 + 1e-9) and a <= lim.a * (1 + 1e-9) and j <= lim.j * (1 + 1e-9)
     # second differences shrink with the strength (no kinks appear at low strength)
-    c_half = build_trajectory(preset=name, frames=73, strength=0.5).centres()
+    c_half = build_trajectory(None, ShotOptions(preset=name, frames=73, strength=0.5)).centres()
     acc = lambda c: float(np.abs(np.diff(c, 2, axis=0)).max(initial=0.0))  # noqa: E731
     assert acc(c_half) <= acc(c1) + 1e-12
     # C2: sampling the same 3 s move 4x finer shrinks |third diff| / |second diff| about 4x (a jump in the
@@ -92,14 +95,14 @@ def test_motion_limits_and_smoothness(name: str) -> None:
     for s in (1.0, 2.0):
         ratios = []
         for frames, fps in ((73, 24.0), (289, 96.0)):
-            c = build_trajectory(preset=name, frames=frames, fps=fps, strength=s).centres()
+            c = build_trajectory(None, ShotOptions(preset=name, frames=frames, fps=fps, strength=s)).centres()
             a2 = acc(c)
             ratios.append(np.abs(np.diff(c, 3, axis=0)).max() / a2 if a2 > 1e-9 else 0.0)
         assert ratios[1] <= 0.6 * ratios[0] + 1e-9, (s, ratios)
 
 
 def test_short_clips_lower_the_strength() -> None:
-    tr = build_trajectory(preset="orbit_360", frames=5, strength=2.0)
+    tr = build_trajectory(None, ShotOptions(preset="orbit_360", frames=5, strength=2.0))
     assert tr.meta["effective_strength"] < 2.0 and tr.meta["limits_met"]
     v, _, _ = peaks(tr.centres(), tr.fps)
     assert v <= DEFAULT_LIMITS.v * tr.meta["subject_depth"] * (1 + 1e-9)
@@ -108,7 +111,7 @@ def test_short_clips_lower_the_strength() -> None:
 @pytest.mark.parametrize("name", ["vertigo", "hitchcock"])
 @pytest.mark.parametrize("s", [0.3, 1.0, 2.0])
 def test_dolly_zoom_keeps_subject_size(name: str, s: float) -> None:
-    tr = build_trajectory(preset=name, frames=33, strength=s, width=1024, height=576)
+    tr = build_trajectory(None, ShotOptions(preset=name, frames=33, strength=s, width=1024, height=576))
     S = np.array(tr.meta["subject"])
     ends = np.stack([S - [0.1, 0, 0], S + [0.1, 0, 0]])
     w2c = tr.cam_T_world()
@@ -143,7 +146,7 @@ def test_orbit_direction_from_drawn_circle() -> None:
     # y down on screen: (cos a, sin a) with a increasing runs clockwise as seen on screen
     pts = np.stack([320 + 120 * np.cos(a), 180 + 120 * np.sin(a)], axis=-1)
     for pts_dir, sign in ((pts, -1.0), (pts[::-1], 1.0)):
-        tr = build_trajectory(make_stroke_set(pts_dir, 640, 360), frames=25, width=640, height=360)
+        tr = build_trajectory(make_stroke_set(pts_dir, 640, 360), ShotOptions(frames=25, width=640, height=360))
         assert tr.intent == "circle" and tr.preset == "orbit"
         assert np.sign(tr.centres()[3, 0]) == sign
         check_valid(tr, 25)
@@ -152,19 +155,19 @@ def test_orbit_direction_from_drawn_circle() -> None:
 def test_straight_right_trucks_right_and_up_pushes_in() -> None:
     x = np.linspace(100, 540, 60)
     right = make_stroke_set(np.stack([x, np.full_like(x, 180)], axis=-1), 640, 360)
-    tr = build_trajectory(right, frames=25, width=640, height=360)
+    tr = build_trajectory(right, ShotOptions(frames=25, width=640, height=360))
     assert tr.intent == "straight" and tr.preset == "truck"
     c = tr.centres()
     assert c[-1, 0] > 0.1 and abs(c[-1, 1]) < 1e-9 and np.all(np.diff(c[:, 0]) >= -1e-12)
     up = make_stroke_set(np.stack([np.full(60, 320.0), np.linspace(300, 120, 60)], axis=-1), 640, 360)
-    tu = build_trajectory(up, frames=25, width=640, height=360)
+    tu = build_trajectory(up, ShotOptions(frames=25, width=640, height=360))
     assert tu.preset == "dolly" and tu.centres()[-1, 2] > 0.1
     # the end point ends up centred: it projects to the principal point on the last frame
     end = np.array(tu.meta["subject"])
     pc = tu.cam_T_world()[-1, :3, :3] @ end + tu.cam_T_world()[-1, :3, 3]
     assert np.allclose((tu.K[-1] @ pc)[:2] / pc[2], tu.K[-1, :2, 2], atol=1e-6)
     down = make_stroke_set(np.stack([np.full(60, 320.0), np.linspace(60, 300, 60)], axis=-1), 640, 360)
-    assert build_trajectory(down, frames=25, width=640, height=360).preset == "pull_back"
+    assert build_trajectory(down, ShotOptions(frames=25, width=640, height=360)).preset == "pull_back"
 
 
 @pytest.mark.parametrize("kind", ["straight", "arc", "circle", "spiral", "zigzag", "freeform"])
@@ -172,7 +175,7 @@ def test_auto_on_synthetic_strokes(kind: str) -> None:
     rng = np.random.default_rng(7)
     for _ in range(3):
         ss = generate(kind, rng)
-        tr = build_trajectory(ss, frames=33, width=768, height=432, depth=None)
+        tr = build_trajectory(ss, ShotOptions(frames=33, width=768, height=432), depth=None)
         check_valid(tr, 33)
         assert tr.intent in ("straight", "arc", "circle", "spiral", "zigzag", "freeform")
         assert tr.meta["auto"] is True
@@ -181,19 +184,20 @@ def test_auto_on_synthetic_strokes(kind: str) -> None:
 def test_depth_map_scales_the_scene() -> None:
     ss = make_stroke_set(np.stack([np.linspace(100, 500, 40), np.full(40, 200.0)], axis=-1), 640, 360)
     depth = np.full((90, 160), 3.0)
-    tr = build_trajectory(ss, preset="dolly_in", frames=17, width=640, height=360, depth=depth)
+    tr = build_trajectory(ss, ShotOptions(preset="dolly_in", frames=17, width=640, height=360), depth=depth)
     assert tr.meta["subject_depth"] == pytest.approx(3.0)
     check_valid(tr, 17)
-    assert tr.centres()[-1, 2] == pytest.approx(3 * build_trajectory(preset="dolly_in", frames=17).centres()[-1, 2])
+    unit = build_trajectory(None, ShotOptions(preset="dolly_in", frames=17))
+    assert tr.centres()[-1, 2] == pytest.approx(3 * unit.centres()[-1, 2])
 
 
 def test_precomputed_prepared_and_intent_give_the_same_result() -> None:
     ss = generate("circle", np.random.default_rng(11))
     p = prepare(ss, 256)
     it = analyze(ss)
-    a = build_trajectory(ss, frames=21)
-    b = build_trajectory(ss, frames=21, prepared=p, intent=it)
-    c = build_trajectory(None, frames=21, prepared=p)
+    a = build_trajectory(ss, ShotOptions(frames=21))
+    b = build_trajectory(ss, ShotOptions(frames=21), prepared=p, intent=it)
+    c = build_trajectory(None, ShotOptions(frames=21), prepared=p)
     assert a.to_json() == b.to_json() == c.to_json()
     with pytest.raises(ValueError, match="prepared"):
         build_trajectory(ss, prepared=ss)
@@ -202,13 +206,13 @@ def test_precomputed_prepared_and_intent_give_the_same_result() -> None:
 
 
 def test_deterministic_and_seeded() -> None:
-    a = build_trajectory(preset="handheld", frames=40, seed=3)
-    b = build_trajectory(preset="handheld", frames=40, seed=3)
-    c = build_trajectory(preset="handheld", frames=40, seed=4)
+    a = build_trajectory(None, ShotOptions(preset="handheld", frames=40, seed=3))
+    b = build_trajectory(None, ShotOptions(preset="handheld", frames=40, seed=3))
+    c = build_trajectory(None, ShotOptions(preset="handheld", frames=40, seed=4))
     assert a.to_json() == b.to_json()
     assert not np.array_equal(a.world_T_cam, c.world_T_cam)
-    plain = build_trajectory(preset="dolly_in", frames=40)
-    shaky = build_trajectory(preset="dolly_in", frames=40, shake=1.0)
+    plain = build_trajectory(None, ShotOptions(preset="dolly_in", frames=40))
+    shaky = build_trajectory(None, ShotOptions(preset="dolly_in", frames=40, shake=1.0))
     assert np.allclose(shaky.world_T_cam[0], np.eye(4)) and not np.allclose(shaky.world_T_cam, plain.world_T_cam)
 
 
@@ -230,10 +234,12 @@ def test_deterministic_and_seeded() -> None:
 )
 def test_build_errors(kw: dict, fragment: str) -> None:
     with pytest.raises(ValueError) as e:
-        build_trajectory(**kw)
+        build_trajectory(None, ShotOptions(**kw))
     assert fragment in str(e.value) and "\n" not in str(e.value)
     with pytest.raises(ValueError, match="StrokeSet"):
         build_trajectory({"strokes": []})
+    with pytest.raises(ValueError, match="ShotOptions"):
+        build_trajectory(None, {"frames": 9})
 
 
 KINDS = ["straight", "arc", "circle", "spiral", "zigzag", "freeform"]
@@ -255,8 +261,10 @@ def test_fuzz_strokes_presets(kind, seed, preset, frames, strength, width, log_a
     depth = rng.uniform(0.5, 4.0, (int(rng.integers(1, 40)), int(rng.integers(1, 40)))) if with_depth else None
     W, H = size
     try:
-        tr = build_trajectory(ss, preset=preset, frames=frames, strength=strength, width=W, height=H,
-                              easing=easing, depth=depth, seed=seed, shake=float(rng.uniform(0, 1)))
+        tr = build_trajectory(ss,
+                              ShotOptions(preset=preset, frames=frames, strength=strength, width=W, height=H,
+                                          easing=easing, seed=seed, shake=float(rng.uniform(0, 1))),
+                              depth=depth)
     except ValueError as e:
         assert max(W, H) / min(W, H) > 15 and "aspect" in str(e)
         return

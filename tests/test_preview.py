@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from draw_to_video.trajectory.camera import CameraTrajectory
-from draw_to_video.trajectory.presets import build_trajectory
-from draw_to_video.trajectory.preview import _PATH, _STROKE, path_scribble, preview_image
-from draw_to_video.trajectory.stroke import make_stroke_set, parse_strokes, prepare
+from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
+from draw_to_video.trajectory.camera.model import CameraTrajectory
+from draw_to_video.trajectory.camera.preview import _PATH, _STROKE, path_scribble, preview_image
+from draw_to_video.trajectory.stroke.format import make_stroke_set, parse_strokes
+from draw_to_video.trajectory.stroke.prepare import prepare
 
 
 def _has(img: np.ndarray, colour: tuple[int, int, int], tol: int = 10) -> int:
@@ -16,7 +17,7 @@ def _has(img: np.ndarray, colour: tuple[int, int, int], tol: int = 10) -> int:
 
 
 def test_preview_image_draws_path_frusta_and_labels() -> None:
-    tr = build_trajectory(preset="orbit", frames=49)
+    tr = build_trajectory(None, ShotOptions(preset="orbit", frames=49))
     img = preview_image(tr, size=(640, 320))
     assert img.shape == (320, 640, 3) and img.dtype == np.uint8
     assert _has(img, _PATH) > 100  # the camera path is drawn
@@ -33,18 +34,18 @@ def test_preview_image_draws_path_frusta_and_labels() -> None:
 def test_preview_with_stroke_and_differs_by_preset() -> None:
     ss = make_stroke_set(np.stack([np.linspace(100, 900, 50), 300 + 100 * np.sin(np.linspace(0, 3, 50))], -1),
                          1024, 576)
-    tr = build_trajectory(ss, preset="crane_up", frames=25)
+    tr = build_trajectory(ss, ShotOptions(preset="crane_up", frames=25))
     a = preview_image(tr, stroke=prepare(ss))
     assert _has(a, _STROKE) > 50
     b = preview_image(tr, stroke=np.array([[0.0, 0.0, 1.0], [0.5, 0.2, 1.2]]))
     assert _has(b, _STROKE) > 10
-    assert not np.array_equal(a, preview_image(build_trajectory(preset="dolly_in", frames=25)))
+    assert not np.array_equal(a, preview_image(build_trajectory(None, ShotOptions(preset="dolly_in", frames=25))))
     one = preview_image(CameraTrajectory.static(64, 64, 1), size=(128, 96))
     assert one.shape == (96, 128, 3)
 
 
 def test_preview_errors() -> None:
-    tr = build_trajectory(preset="static", frames=3)
+    tr = build_trajectory(None, ShotOptions(preset="static", frames=3))
     with pytest.raises(ValueError, match="size"):
         preview_image(tr, size=(10, 10))
     with pytest.raises(ValueError, match="size"):

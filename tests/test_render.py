@@ -12,8 +12,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from draw_to_video.trajectory.depth import disparity_to_depth
-from draw_to_video.trajectory.render import RenderCancelled, RenderError, iter_render, render_views
+from draw_to_video.trajectory.render.depth import disparity_to_depth
+from draw_to_video.trajectory.render.warp import RenderCancelled, RenderError, iter_render, render_views
 
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
 

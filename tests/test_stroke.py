@@ -12,18 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from draw_to_video.trajectory.intent import INTENTS, analyze
-from draw_to_video.trajectory.stroke import (
+from draw_to_video.trajectory.stroke.format import (
     DEFAULT_DT_MS,
     MAX_BYTES,
     MAX_POINTS,
-    PreparedStroke,
     StrokeError,
     StrokeSet,
     make_stroke_set,
     parse_strokes,
-    prepare,
 )
+from draw_to_video.trajectory.stroke.intent import INTENTS, analyze
+from draw_to_video.trajectory.stroke.prepare import PreparedStroke, prepare
 
 
 def doc(points, width=512, height=256, role=None, extra=None):

@@ -15,19 +15,13 @@ Convention: **OpenCV**.
   ``world_T_cam[0] = I`` unless a preset says otherwise. World units are "scene units"; with a relative
   depth map one unit is the subject distance (the default depth of the lifted stroke).
 
-Other conventions (OpenGL / Blender: y up, z backward) are converted only at the edges, with
-:data:`OPENGL_T_OPENCV`.
+Other conventions (OpenGL / Blender: y up, z backward) are converted only at the edges, where a format needs them.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 #: Name of the convention, written into every serialised trajectory.
 CONVENTION = "opencv"
-
-#: Change of basis from OpenCV camera axes to OpenGL camera axes (flip y and z).
-OPENGL_T_OPENCV: np.ndarray = np.diag([1.0, -1.0, -1.0, 1.0])
 
 #: Default distance (scene units) of the subject when no depth is given.
 DEFAULT_SUBJECT_DEPTH = 1.0

@@ -1,5 +1,5 @@
 // Draw to Video: pure helpers for the stroke canvas widget (no DOM, no ComfyUI, no side effects on import).
-// The stroke JSON format is defined in trajectory/stroke.py (parse_strokes is the one validator); this module only
+// The stroke JSON format is defined in trajectory/stroke/format.py (parse_strokes is the one validator); this module only
 // reads it leniently for display and writes it in the same shape.
 
 export const FORMAT_VERSION = 1;

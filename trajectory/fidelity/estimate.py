@@ -13,7 +13,7 @@ direction is then unknown: NaN). Per pair the model is chosen by parallax:
 * otherwise (rotation/zoom/tiny motion) ``K0^-1 H K0 = lambda diag(s, s, 1) R`` gives the rotation ``R`` and the
   focal ratio ``s``; the translation direction is unobservable (NaN).
 
-Directions follow :mod:`.conventions`: ``R, t`` map frame-0 camera coordinates to frame ``f`` (``cam_T_src``).
+Directions follow :mod:`draw_to_video.trajectory.conventions`: ``R, t`` map frame-0 camera coordinates to frame ``f`` (``cam_T_src``).
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ import numpy as np
 from scipy.interpolate import make_interp_spline
 from scipy.ndimage import gaussian_filter1d
 
+from .format import StrokeSet, parse_strokes
 from .intent import INTENTS
-from .stroke import StrokeSet, parse_strokes
 
 #: Canvases (width, height) drawn uniformly.
 CANVASES = ((512, 512), (1024, 576), (576, 1024), (1920, 1080), (1080, 1920), (768, 768), (1280, 720))

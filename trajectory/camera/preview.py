@@ -4,7 +4,7 @@
 ``z`` forward pointing up the panel) and the **side view** (right panel: ``z`` forward to the right,
 ``y`` down the panel, so "up" is up) with the camera path, a frustum every few frames (green at the
 start, shading to red at the end), start/end markers, the subject point (yellow cross) and the lifted
-stroke (orange). World axes and names follow :mod:`.conventions`.
+stroke (orange). World axes and names follow :mod:`draw_to_video.trajectory.conventions`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .camera import CameraTrajectory
-from .conventions import DEFAULT_SUBJECT_DEPTH
+from ..conventions import DEFAULT_SUBJECT_DEPTH
 from .lift import lift
+from .model import CameraTrajectory
 
 _BG = (24, 26, 30)
 _AXIS = (70, 74, 82)
@@ -80,7 +80,7 @@ def _views(p3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def preview_image(traj: CameraTrajectory, stroke: Any = None, size: tuple[int, int] = (512, 512)) -> np.ndarray:
     """RGB ``uint8 [H, W, 3]`` diagram of ``traj`` (see the module docstring); ``size`` is ``(width, height)``.
 
-    ``stroke`` is a :class:`~.stroke.PreparedStroke` (lifted onto the subject plane) or world points ``[n, 3]``.
+    ``stroke`` is a :class:`~draw_to_video.trajectory.stroke.prepare.PreparedStroke` (lifted onto the subject plane) or world points ``[n, 3]``.
     """
     if not isinstance(traj, CameraTrajectory):
         raise ValueError(f"traj must be a CameraTrajectory, got {type(traj).__name__}")

@@ -1,4 +1,4 @@
-"""Building blocks of the depth-warp renderer (see :mod:`.render` for the method). Flat, batched tensors:
+"""Building blocks of the depth-warp renderer (see :mod:`.warp` for the method). Flat, batched tensors:
 per-point arrays are ``[B, H*W]`` over source pixels, z-buffers ``[B, H'*W']`` over target pixels."""
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def key_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
 
 def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crack_tol: float,
                 parallax: torch.Tensor) -> torch.Tensor:
-    """Crack rule (see :mod:`.render`) on the empty pixels only. ``parallax [B]`` is each frame's translation
+    """Crack rule (see :mod:`.warp`) on the empty pixels only. ``parallax [B]`` is each frame's translation
     parallax scale in pixels per unit of inverse depth (``f * (|t_xy| + |t_z| r_max)``): two depths whose parallax
     differs by under a pixel cannot have opened a hole between them."""
     for _ in range(2):  # a second pass closes pixels where two crack lines cross

@@ -214,7 +214,7 @@ def _corners(q: np.ndarray, min_deg: float = 40.0) -> tuple[np.ndarray, np.ndarr
 @dataclass(frozen=True)
 class Geometry:
     """What the features were measured on, in unit-length coordinates ``q``; ``xy = q * scale + offset``
-    maps back to the normalised canvas coordinates of :class:`~.stroke.PreparedStroke`."""
+    maps back to the normalised canvas coordinates of :class:`~.prepare.PreparedStroke`."""
 
     q: np.ndarray
     offset: np.ndarray

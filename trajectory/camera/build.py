@@ -1,8 +1,9 @@
-"""Camera presets and :func:`build_trajectory`: stroke (optional) + preset -> :class:`.camera.CameraTrajectory`.
+"""Where a stroke becomes a camera: :func:`build_trajectory` (stroke, optional) + :class:`ShotOptions` ->
+:class:`.model.CameraTrajectory`.
 
-:data:`PRESETS` maps a name to a :class:`.shotkit.Preset` (one parametric function ``fn(ctx) -> Shot``,
-see :mod:`.shotkit`, :mod:`.shots_camera`, :mod:`.shots_path`); :data:`PRESET_NAMES` is the node's
-dropdown, ``"auto"`` first.
+:class:`ShotOptions` holds what the user chose (preset, clock, frame size, lens, strength, easing, shake); it
+validates itself, so the node, the HTTP route and the CLI share one validator. The presets themselves are in
+:mod:`.presets`.
 
 ``preset="auto"`` reads the stroke's intent (:func:`auto_preset`):
 
@@ -30,36 +31,31 @@ clips); then apply look-at/roll relative to frame 0, the seeded shake and the zo
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from . import shots_camera as _shots_camera  # noqa: F401  (registers presets)
-from . import shots_path as _shots_path  # noqa: F401  (registers presets)
-from .camera import CameraTrajectory, K_from_fov, intrinsics
-from .conventions import DEFAULT_SUBJECT_DEPTH
-from .intent import Intent, analyze_prepared
-from .intent_features import N_FEATURE_SAMPLES
+from ..conventions import DEFAULT_SUBJECT_DEPTH
+from ..stroke.features import N_FEATURE_SAMPLES
+from ..stroke.format import StrokeSet
+from ..stroke.intent import Intent, analyze_prepared
+from ..stroke.prepare import PreparedStroke, prepare
 from .lift import lift, lift_points
+from .model import MAX_FRAMES, CameraTrajectory, K_from_fov, intrinsics
 from .motion import EASING_RANGE, EASINGS, Limits, axis_rotation, limit_timing, look_at_rotation, shake
-from .shotkit import REGISTRY, Preset, PresetContext, Shot
-from .stroke import PreparedStroke, StrokeSet, prepare
-
-PRESETS: dict[str, Preset] = dict(REGISTRY)
-PRESET_NAMES: list[str] = ["auto", *PRESETS]
+from .presets import PRESET_NAMES, PRESETS
+from .shotkit import PresetContext, Shot
 
 #: Translation limits per unit of subject depth: 4 d/s, 16 d/s^2, 120 d/s^3.
 DEFAULT_LIMITS = Limits(v=4.0, a=16.0, j=120.0)
 FOV_MIN_DEG, FOV_MAX_DEG = 10.0, 120.0
-MAX_FRAMES = 10_000
 MAX_STRENGTH = 5.0
 MAX_SIDE = 16384
 _MARGIN_DEG = 0.25  # zoom stays this far inside [10, 120] degrees
 
-__all__ = ["PRESETS", "PRESET_NAMES", "DEFAULT_LIMITS", "Preset", "PresetContext", "Shot", "auto_preset",
-           "build_trajectory", "lens"]
+__all__ = ["DEFAULT_LIMITS", "ShotOptions", "auto_preset", "build_trajectory", "lens"]
 
 
 def _num(v: Any, name: str, lo: float, hi: float) -> float:
@@ -77,6 +73,50 @@ def _int(v: Any, name: str, lo: int, hi: int) -> int:
     if not lo <= int(v) <= hi:
         raise ValueError(f"{name} must be between {lo} and {hi}, got {v}")
     return int(v)
+
+
+@dataclass(frozen=True)
+class ShotOptions:
+    """What the user chose for a shot. Constructing one validates it (a one-line ``ValueError`` names the field).
+
+    ``preset`` is a name from :data:`.presets.PRESET_NAMES` (``"auto"`` reads the stroke); ``frames`` at ``fps``;
+    ``width x height`` the output frame; ``strength`` scales every move (0 gives the source view on every frame,
+    no shake either); ``easing`` one of :data:`.motion.EASINGS`; ``fov_deg`` the source camera's vertical field of
+    view; ``shake`` extra handheld shake on top of a preset's own, driven by ``seed``; ``limits`` the translation
+    limits per unit of subject depth.
+    """
+
+    preset: str = "auto"
+    frames: int = 49
+    fps: float = 24.0
+    width: int = 1024
+    height: int = 576
+    strength: float = 1.0
+    easing: str = "ease_in_out"
+    fov_deg: float = 50.0
+    seed: int = 0
+    shake: float = 0.0
+    limits: Limits = DEFAULT_LIMITS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.preset, str) or (self.preset != "auto" and self.preset not in PRESETS):
+            raise ValueError(f"unknown preset {self.preset!r:.40}; choose one of: {', '.join(PRESET_NAMES)}")
+        if not isinstance(self.easing, str) or self.easing not in EASINGS:
+            raise ValueError(f"unknown easing {self.easing!r:.40}; choose one of: {', '.join(EASINGS)}")
+        if not isinstance(self.limits, Limits):
+            raise ValueError(f"limits must be a Limits, got {type(self.limits).__name__}")
+        checked = {
+            "frames": _int(self.frames, "frames", 1, MAX_FRAMES),
+            "fps": _num(self.fps, "fps", 1e-3, 1000.0),
+            "width": _int(self.width, "width", 1, MAX_SIDE),
+            "height": _int(self.height, "height", 1, MAX_SIDE),
+            "strength": _num(self.strength, "strength", 0.0, MAX_STRENGTH),
+            "fov_deg": _num(self.fov_deg, "fov_deg", FOV_MIN_DEG, FOV_MAX_DEG),
+            "shake": _num(self.shake, "shake", 0.0, 10.0),
+            "seed": _int(self.seed, "seed", 0, 2**64 - 1),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
 
 def lens(fov_deg: float, width: int, height: int) -> tuple[np.ndarray, float, tuple[float, float]]:
@@ -148,39 +188,27 @@ def _assemble(shot: Shot, ctx: PresetContext, K0: np.ndarray, shake_amp: float) 
     return {"K": K, "world_T_cam": T, "focus_distance": focus, "aperture": np.full(F, float(shot.aperture))}
 
 
-def build_trajectory(stroke_set: StrokeSet | None = None, *, preset: str = "auto", frames: int = 49,
-                     fps: float = 24.0, width: int = 1024, height: int = 576, strength: float = 1.0,
-                     easing: str = "ease_in_out", depth: np.ndarray | None = None, fov_deg: float = 50.0,
-                     seed: int = 0, shake: float = 0.0, limits: Limits = DEFAULT_LIMITS,
-                     prepared: PreparedStroke | None = None, intent: Intent | None = None) -> CameraTrajectory:
-    """Build a camera trajectory from an optional stroke set and a preset (see the module docstring).
+def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions = ShotOptions(), *,
+                     depth: np.ndarray | None = None, prepared: PreparedStroke | None = None,
+                     intent: Intent | None = None) -> CameraTrajectory:
+    """The camera path for an optional stroke set and the user's :class:`ShotOptions` (see the module docstring).
 
-    ``depth`` is a z-depth map ``[H, W]`` in scene units (any resolution); ``fov_deg`` the source camera's
-    vertical field of view; ``shake`` extra handheld shake (on top of a preset's own); ``seed`` drives it.
-    ``strength`` scales every move; 0 gives the source view on every frame (no shake either).
-    ``prepared`` / ``intent`` may pass an already computed ``prepare(stroke_set, 256)`` / ``analyze(...)`` of
-    the same stroke set to skip that work. Bad arguments raise a one-line ``ValueError``.
+    ``depth`` is a z-depth map ``[H, W]`` in scene units (any resolution). ``prepared`` / ``intent`` may pass an
+    already computed ``prepare(stroke_set, N_FEATURE_SAMPLES)`` / ``analyze(...)`` of the same stroke set to skip
+    that work. Bad arguments raise a one-line ``ValueError``.
     """
     if stroke_set is not None and not isinstance(stroke_set, StrokeSet):
         raise ValueError(f"stroke_set must be a StrokeSet (from parse_strokes) or None, got {type(stroke_set).__name__}")
+    if not isinstance(options, ShotOptions):
+        raise ValueError(f"options must be a ShotOptions, got {type(options).__name__}")
     if prepared is not None and not isinstance(prepared, PreparedStroke):
         raise ValueError(f"prepared must be a PreparedStroke or None, got {type(prepared).__name__}")
     if intent is not None and not isinstance(intent, Intent):
         raise ValueError(f"intent must be an Intent or None, got {type(intent).__name__}")
-    if not isinstance(preset, str) or (preset != "auto" and preset not in PRESETS):
-        raise ValueError(f"unknown preset {preset!r:.40}; choose one of: {', '.join(PRESET_NAMES)}")
-    if not isinstance(easing, str) or easing not in EASINGS:
-        raise ValueError(f"unknown easing {easing!r:.40}; choose one of: {', '.join(EASINGS)}")
-    F = _int(frames, "frames", 1, MAX_FRAMES)
-    fps = _num(fps, "fps", 1e-3, 1000.0)
-    if fps <= 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
-    W, H = _int(width, "width", 1, MAX_SIDE), _int(height, "height", 1, MAX_SIDE)
-    s = _num(strength, "strength", 0.0, MAX_STRENGTH)
-    fov = _num(fov_deg, "fov_deg", FOV_MIN_DEG, FOV_MAX_DEG)
-    shake_amp = _num(shake, "shake", 0.0, 10.0)
-    seed = _int(seed, "seed", 0, 2**64 - 1)
-    K0, f0, zoom_range = lens(fov, W, H)
+    o = options
+    preset, F, fps, W, H, s, easing = o.preset, o.frames, o.fps, o.width, o.height, o.strength, o.easing
+    shake_amp, seed, limits = o.shake, o.seed, o.limits
+    K0, f0, zoom_range = lens(o.fov_deg, W, H)
 
     lifted = circle_centre = None
     centre_xy = np.array([[W / 2.0, H / 2.0]])

@@ -1,7 +1,7 @@
 """The camera trajectory type of Draw to Video, and its one JSON form.
 
 A :class:`CameraTrajectory` is ``F >= 1`` frames of a pinhole camera in the convention of
-:mod:`.conventions` (read it there): per-frame intrinsics ``K [F, 3, 3]`` in pixels for
+:mod:`draw_to_video.trajectory.conventions` (read it there): per-frame intrinsics ``K [F, 3, 3]`` in pixels for
 ``width x height``, poses ``world_T_cam [F, 4, 4]``, and the lens state ``focus_distance [F]``
 (scene units) and ``aperture [F]`` (f-number). It is immutable (arrays are read-only copies) and
 validated on construction; bad input raises a one-line :class:`TrajectoryError` (a ``ValueError``).
@@ -20,7 +20,7 @@ Floats are written with Python's shortest round-trip repr, so ``from_json(to_jso
 
 Normalised intrinsics (RealEstate10K, CameraCtrl, core's Wan camera embedding) describe an image
 spanning ``[0, 1]`` with pixel centres at ``(j + 0.5) / W``; ours put the centre of pixel ``j`` at
-``u = j`` (see :mod:`.conventions`). :func:`normalised_intrinsics` / :func:`pixel_intrinsics`
+``u = j`` (see :mod:`draw_to_video.trajectory.conventions`). :func:`normalised_intrinsics` / :func:`pixel_intrinsics`
 convert with that half-pixel shift: ``cx_n = (cx + 0.5) / W``, ``fx_n = fx / W``.
 """
 
@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from .conventions import CONVENTION
+from ..conventions import CONVENTION
 
 FORMAT_VERSION = 1
 ROT_TOL = 1e-6  #: tolerance on R^T R = I and det R = 1
-MAX_FRAMES = 100_000
+MAX_FRAMES = 10_000  #: most frames of any trajectory, clip or frames input (the one limit)
 
 
 class TrajectoryError(ValueError):

@@ -1,6 +1,6 @@
 """Intent analysis of a drawn camera stroke: what shape did the user mean?
 
-:func:`analyze` classifies the camera path of a :class:`~.stroke.StrokeSet` into one of
+:func:`analyze` classifies the camera path of a :class:`~.format.StrokeSet` into one of
 :data:`INTENTS` and measures the attributes a trajectory builder needs (direction, sense of
 rotation, turns, centre, radius, spiral trend, zigzag reversals, speed profile).
 
@@ -10,10 +10,10 @@ at least ~1.6 turns with a monotonic radius change; ``zigzag`` at least 2 sharp 
 reversals (3+ legs); ``freeform`` anything else (S-curves, waves, figure eights, letters, corners,
 loops followed by lines).
 
-The decision is a handful of transparent rules on the features of :mod:`.intent_features`, each
+The decision is a handful of transparent rules on the features of :mod:`.features`, each
 with a soft (logistic) margin. Every shape class gets a membership in 0..1 (a product of
 logistic terms), freeform gets ``1 - max(memberships)``, and the scores are the memberships
-normalised to sum 1. The thresholds were set on seed 0 of :mod:`.strokes_synthetic` and are
+normalised to sum 1. The thresholds were set on seed 0 of :mod:`.synthetic` and are
 reported on another seed by ``bench/bench_intent.py``.
 """
 
@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .intent_features import N_FEATURE_SAMPLES, Geometry, measure
-from .stroke import PreparedStroke, StrokeSet, prepare
+from .features import N_FEATURE_SAMPLES, Geometry, measure
+from .format import StrokeSet
+from .prepare import PreparedStroke, prepare
 
 INTENTS = ("straight", "arc", "circle", "spiral", "zigzag", "freeform")
 SPEED_PROFILE_LEN = 16
@@ -208,5 +209,5 @@ def analyze_prepared(p: PreparedStroke) -> Intent:
 
 
 def analyze(stroke_set: StrokeSet) -> Intent:
-    """Intent of the camera strokes of a validated stroke set (see :func:`~.stroke.prepare`)."""
+    """Intent of the camera strokes of a validated stroke set (see :func:`~.prepare.prepare`)."""
     return analyze_prepared(prepare(stroke_set, N_FEATURE_SAMPLES))

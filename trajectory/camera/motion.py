@@ -1,7 +1,7 @@
 """Smooth-motion building blocks: easing, splines, look-at, motion limits, handheld shake, dolly zoom.
 
 Everything is vectorised over frames (no per-frame Python loops). Camera axes and pose names follow
-:mod:`.conventions`; the world "up" is ``-y`` (y points down).
+:mod:`draw_to_video.trajectory.conventions`; the world "up" is ``-y`` (y points down).
 
 * :data:`EASINGS` - name -> vectorised ``f(t)`` on ``[0, 1]`` with ``f(0) = 0``, ``f(1) = 1``. All are
   C-infinity on ``[0, 1]`` (no piecewise joins), so a position that is a smooth function of the eased

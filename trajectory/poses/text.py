@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .camera import CameraTrajectory
-from .poses import from_motionctrl, from_re10k, to_motionctrl, to_re10k
+from ..camera.model import CameraTrajectory
+from .formats import from_motionctrl, from_re10k, to_motionctrl, to_re10k
 
 #: ``json`` = the pack's own trajectory JSON; ``re10k`` = RealEstate10K pose text (CameraCtrl);
 #: ``motionctrl`` = MotionCtrl's RT list as JSON.

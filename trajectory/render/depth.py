@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .conventions import DEFAULT_SUBJECT_DEPTH
+from ..conventions import DEFAULT_SUBJECT_DEPTH
 
 DepthKind = Literal["depth", "inverse_depth", "disparity"]
 

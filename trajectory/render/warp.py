@@ -1,6 +1,6 @@
 """2.5D depth-warp renderer: one image + depth seen from a moving camera (pure torch, any device).
 
-Cameras follow :mod:`.conventions`. ``cam_T_src[f]`` maps points in the source camera frame to target camera ``f``
+Cameras follow :mod:`draw_to_video.trajectory.conventions`. ``cam_T_src[f]`` maps points in the source camera frame to target camera ``f``
 (``cam_T_world @ world_T_src``); ``K[f]`` is for the output size ``out_hw``.
 
 Method ("forward depth, backward colour"):

@@ -1,4 +1,4 @@
-"""ComfyUI core's ``WAN_CAMERA_EMBEDDING`` (Plücker rays) for a :class:`.camera.CameraTrajectory`.
+"""ComfyUI core's ``WAN_CAMERA_EMBEDDING`` (Plücker rays) for a :class:`draw_to_video.trajectory.camera.model.CameraTrajectory`.
 
 Read from core's ``comfy_extras/nodes_camera_trajectory.py`` (ComfyUI 0.3.75, node ``WanCameraEmbedding``,
 functions ``process_pose_params``, ``Camera``, ``ray_condition``); this is an independent vectorised
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .camera import CameraTrajectory, normalised_intrinsics
+from ..camera.model import CameraTrajectory, normalised_intrinsics
 
 CORE_POSE_SIZE = (1280, 720)  #: the pose size core's process_pose_params assumes
 _CHUNK_PIXELS = 1 << 22  # ray rows computed per chunk (bounds the temporary memory)

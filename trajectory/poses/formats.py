@@ -1,7 +1,7 @@
 """Interoperability: RealEstate10K pose text, ComfyUI ``CAMERACTRL_POSES``, MotionCtrl ``RT``, core's Wan embedding.
 
 All of them store the **world-to-camera** ``[R | t]`` (``cam_T_world``, 3x4, row-major) and, where they
-have intrinsics, *normalised* ones for an image spanning ``[0, 1]``; :func:`.camera.normalised_intrinsics`
+have intrinsics, *normalised* ones for an image spanning ``[0, 1]``; :func:`draw_to_video.trajectory.camera.model.normalised_intrinsics`
 converts with the half-pixel shift of our pixel-centre convention (``cx_n = (cx + 0.5) / W``).
 
 * **RealEstate10K** (the text CameraCtrl reads): first line a URL (any text), then one line per frame
@@ -25,7 +25,7 @@ converts with the half-pixel shift of our pixel-centre convention (``cx_n = (cx 
   made relative to frame 0 by ``motionctrl/data/utils.py`` ``create_relative``): per frame the 12
   floats of the world-to-camera ``[R | t]``, row-major, relative to the first frame.
 * **WAN_CAMERA_EMBEDDING** (ComfyUI core ``comfy_extras/nodes_camera_trajectory.py``): see
-  :mod:`.wan_camera` (re-exported here).
+  :mod:`.wan` (re-exported here).
 """
 
 from __future__ import annotations
@@ -37,8 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from .camera import CameraTrajectory, K_from_fov, TrajectoryError, invert_rigid, normalised_intrinsics, pixel_intrinsics
-from .wan_camera import to_wan_embedding, wan_cam_params
+from ..camera.model import (
+    CameraTrajectory,
+    K_from_fov,
+    TrajectoryError,
+    invert_rigid,
+    normalised_intrinsics,
+    pixel_intrinsics,
+)
+from .wan import to_wan_embedding, wan_cam_params
 
 __all__ = ["to_re10k", "from_re10k", "to_cameractrl_poses", "from_cameractrl_poses", "to_motionctrl",
            "from_motionctrl", "to_wan_embedding", "wan_cam_params", "orthonormalise"]

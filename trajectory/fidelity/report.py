@@ -1,4 +1,4 @@
-"""Camera fidelity of a clip against a :class:`.camera.CameraTrajectory`: the adapter the node and the CLI share."""
+"""Camera fidelity of a clip against a :class:`draw_to_video.trajectory.camera.model.CameraTrajectory`: the adapter the node and the CLI share."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .camera import CameraTrajectory
-from .fidelity import FidelityError, score
+from ..camera.model import CameraTrajectory
+from .estimate import FidelityError, score
 
 SUMMARY_KEYS = ("rot_err_deg", "trans_dir_err_deg", "focal_err", "n_frames", "degenerate_frames",
                 "static_translation_frames")
@@ -16,7 +16,7 @@ SUMMARY_KEYS = ("rot_err_deg", "trans_dir_err_deg", "focal_err", "n_frames", "de
 def score_clip(frames: np.ndarray, traj: CameraTrajectory) -> dict:
     """Score ``frames`` (``[F,H,W,3]``, uint8 or float 0..1) against ``traj`` (same frame count; any frame size: the
     intrinsics are rescaled to the clip). The world is the source camera, so the requested motion is
-    ``cam_T_world`` (see :mod:`.conventions`)."""
+    ``cam_T_world`` (see :mod:`draw_to_video.trajectory.conventions`)."""
     arr = np.asarray(frames)
     if arr.ndim != 4 or arr.shape[-1] < 3:
         raise FidelityError(f"frames must be [F,H,W,3], got shape {arr.shape}")

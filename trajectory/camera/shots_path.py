@@ -28,7 +28,7 @@ from .shotkit import (
     stepped,
     zoom_curve,
 )
-from .shots_camera import dolly_in
+from .shots_axis import dolly_in
 
 
 def _sign(ctx: PresetContext) -> float:

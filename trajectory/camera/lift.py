@@ -1,4 +1,4 @@
-"""Lift a drawn stroke into the scene of the source camera (world = source camera, see :mod:`.conventions`).
+"""Lift a drawn stroke into the scene of the source camera (world = source camera, see :mod:`draw_to_video.trajectory.conventions`).
 
 Canvas pixels are continuous coordinates with the canvas spanning ``[0, Wc] x [0, Hc]`` (the browser's
 canvas); the canvas shows the whole source image, so a canvas point maps to the image pixel
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .conventions import DEFAULT_SUBJECT_DEPTH
+from ..conventions import DEFAULT_SUBJECT_DEPTH
 
 
 def canvas_to_pixels(xy_canvas: np.ndarray, canvas_wh: tuple[int, int], width: int, height: int) -> np.ndarray:
@@ -93,8 +93,8 @@ def lift_points(xy_canvas: np.ndarray, canvas_wh: tuple[int, int], K: np.ndarray
 
 def lift(stroke: Any, K: np.ndarray, width: int, height: int, depth: np.ndarray | None = None,
          plane_depth: float = DEFAULT_SUBJECT_DEPTH) -> np.ndarray:
-    """Lift a :class:`~.stroke.PreparedStroke` (its ``xy_px`` on a ``width x height`` canvas) -> ``[n, 3]``.
+    """Lift a :class:`~draw_to_video.trajectory.stroke.prepare.PreparedStroke` (its ``xy_px`` on a ``width x height`` canvas) -> ``[n, 3]``.
 
-    ``K`` is the source camera's intrinsics for the ``width x height`` image (e.g. :func:`.camera.K_from_fov`).
+    ``K`` is the source camera's intrinsics for the ``width x height`` image (e.g. :func:`.model.K_from_fov`).
     """
     return lift_points(stroke.xy_px, (stroke.width, stroke.height), K, width, height, depth, plane_depth)
