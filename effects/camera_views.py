@@ -14,12 +14,11 @@ Cameras follow :mod:`draw_to_video.trajectory.conventions`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
+from ..trajectory.checks import CancelFn, ProgressFn, poll
 from ..trajectory.render.warp import render_views
 from ._core import check_frames, fail
 
@@ -33,8 +32,8 @@ def _as_np(x: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
 
 def bullet_time(frames: torch.Tensor, depth: torch.Tensor, K: object, cam_T_src: object, *, at: int,
                 round_trip: bool = True, fill: str = "background", chunk: int = 4,
-                progress: Callable[[int, int], None] | None = None,
-                check_cancel: Callable[[], object] | None = None) -> torch.Tensor:
+                progress: ProgressFn | None = None,
+                cancel: CancelFn | None = None) -> torch.Tensor:
     """Freeze ``frames [F,H,W,C]`` at index ``at`` and orbit it: ``frames[:at+1]``, the frozen frame rendered from
     the ``N`` cameras ``K [N,3,3]``/``cam_T_src [N,4,4]`` (source = the camera of frame ``at``, ``K[0]`` its
     intrinsics) and, with ``round_trip``, back along the same path, then ``frames[at+1:]``.
@@ -55,7 +54,7 @@ def bullet_time(frames: torch.Tensor, depth: torch.Tensor, K: object, cam_T_src:
         fail(f"depth must be [H,W] = [{h},{w}] like the frames, got {tuple(d.shape)}")
     src = frames[at].permute(2, 0, 1).float()
     views = render_views(src, d, torch.from_numpy(Ks[0]), torch.from_numpy(Ks), torch.from_numpy(T), out_hw=(h, w),
-                         fill=fill, chunk=chunk, progress=progress, check_cancel=check_cancel).frames
+                         fill=fill, chunk=chunk, progress=progress, cancel=cancel).frames
     orbit = views.permute(0, 2, 3, 1).clamp(0, 1).to(frames.dtype)
     if round_trip:
         orbit = torch.cat([orbit, orbit.flip(0)[1:]])  # back to the start pose, which is the frozen frame itself
@@ -80,8 +79,8 @@ def interpolate_poses(K: np.ndarray, world_T_cam: np.ndarray, positions: np.ndar
 
 def camera_interpolate(frames: torch.Tensor, depths: torch.Tensor, K: object, world_T_cam: object,
                        positions: np.ndarray, *, fallback: torch.Tensor | None = None,
-                       progress: Callable[[int, int], None] | None = None,
-                       check_cancel: Callable[[], object] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                       progress: ProgressFn | None = None,
+                       cancel: CancelFn | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Frames at fractional ``positions`` (in ``[0, F-1]``) of a clip with known cameras and per-frame depth.
 
     ``frames [F,H,W,C]``, ``depths [F,H,W]`` (scene units; ``<= 0`` = unknown), ``K [F,3,3]`` and ``world_T_cam
@@ -105,8 +104,7 @@ def camera_interpolate(frames: torch.Tensor, depths: torch.Tensor, K: object, wo
     out = torch.zeros((len(pos), h, w, c), dtype=frames.dtype, device=frames.device)
     covered = torch.zeros((len(pos), h, w), dtype=torch.float32, device=frames.device)
     for j, p in enumerate(pos):
-        if check_cancel is not None and check_cancel():
-            fail("camera interpolation cancelled")
+        poll(cancel, "camera interpolation")
         k = int(np.floor(p))
         t = p - k
         if t == 0.0:

@@ -19,7 +19,7 @@ the later one), so the cut stays a hard cut and lands at the midpoint in time.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 import cv2
@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..trajectory.checks import CancelFn, ProgressFn, poll
 from ._core import check_frames, fail, pixel_grid, sample_pixels
 from ._flow import FlowEstimator, backward_warp
 from .rife import RIFE
@@ -37,10 +38,6 @@ from .time import retime_timestamps
 SCENE_CUT_THRESHOLD = 0.25
 MODES = ("auto", "rife", "flow", "blend")
 FLOW_PRESETS = {"fast": cv2.DISOPTICAL_FLOW_PRESET_FAST, "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
-
-
-class InterpolationCancelled(RuntimeError):
-    """Raised when the ``cancel`` callback asks to stop."""
 
 
 class InterpolationBackend(Protocol):
@@ -227,14 +224,14 @@ def interpolate_at(frames: torch.Tensor, positions: Sequence[float] | np.ndarray
                    scene_cut_threshold: float = SCENE_CUT_THRESHOLD, scale: float = 1.0, ensemble: bool = False,
                    fast: bool = False, flow_preset: str = "medium", flow_max_side: int = 720, batch_pairs: int = 1,
                    device: torch.device | str | None = None,
-                   progress: Callable[[int, int], None] | None = None, cancel: Callable[[], object] | None = None,
+                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                    empty_cache_every: int = 0) -> torch.Tensor:
     """Frames at source ``positions`` (float, in ``[0, F-1]``): ``[len(positions), H, W, C]``.
 
     Integer positions copy the original frames bit-exactly. ``mode`` "auto" = RIFE when ``rife`` is given, else
     flow. Work runs on ``device`` (default: the frames' device) ``batch_pairs`` frame pairs at a time; the result is
     on the frames' device and dtype. ``progress(done, total)`` is called after each pair, ``cancel()`` before each
-    batch (it may raise, or return True to raise :class:`InterpolationCancelled`). On CUDA,
+    batch (it may raise, or return True to raise :class:`~draw_to_video.trajectory.checks.Cancelled`). On CUDA,
     ``torch.cuda.empty_cache()`` runs every ``empty_cache_every`` pairs (0 = never).
     """
     frames = check_frames(frames)
@@ -269,8 +266,7 @@ def interpolate_at(frames: torch.Tensor, positions: Sequence[float] | np.ndarray
     jobs = frac[~at_cut]
     pairs = torch.unique(src[jobs])
     for start in range(0, pairs.numel(), batch_pairs):
-        if cancel is not None and cancel():
-            raise InterpolationCancelled("interpolation cancelled")
+        poll(cancel, "interpolation")
         chunk = pairs[start:start + batch_pairs]
         sel = jobs[torch.isin(src[jobs], chunk)]
         row = torch.searchsorted(chunk, src[sel])

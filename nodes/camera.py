@@ -16,8 +16,7 @@ from ..trajectory.camera.preview import path_scribble, preview_image
 from ..trajectory.stroke.format import StrokeSet
 from ..trajectory.stroke.intent import Intent as IntentValue
 from ..trajectory.stroke.prepare import prepare
-from .common import CATEGORY, PREFIX, Depth, Intent, Strokes, Trajectory
-from .depth import DepthValue
+from .base import CATEGORY, PREFIX, Depth, DepthValue, Intent, Strokes, Trajectory
 
 MAX_FRAMES = 1000
 

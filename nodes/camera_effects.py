@@ -11,8 +11,7 @@ from comfy_api.latest import io
 from ..effects.camera_views import bullet_time, camera_interpolate
 from ..effects.interpolate import interpolate_at, multiplier_positions
 from ..trajectory.camera.model import CameraTrajectory
-from .common import CATEGORY, PREFIX, Depth, Trajectory, cancel_hook
-from .depth import DepthValue
+from .base import CATEGORY, PREFIX, Depth, DepthValue, Trajectory, cancel_hook
 from .render import FILLS, render_clip
 
 
@@ -50,7 +49,7 @@ class BulletTime(io.ComfyNode):
         pbar = comfy.utils.ProgressBar(traj.num_frames)
         out = bullet_time(images.to(mm.get_torch_device()), depth.frame(at, h, w).to(mm.get_torch_device()),
                           traj.K, traj.cam_T_world(), at=at, round_trip=round_trip, fill=fill,
-                          progress=lambda d, t: pbar.update_absolute(d, t), check_cancel=cancel_hook)
+                          progress=lambda d, t: pbar.update_absolute(d, t), cancel=cancel_hook)
         return io.NodeOutput(out.to(mm.intermediate_device()))
 
 
@@ -91,7 +90,7 @@ class CameraAwareInterpolate(io.ComfyNode):
         pbar = comfy.utils.ProgressBar(len(positions))
         out, covered = camera_interpolate(frames, seen_depth, traj.K, np.asarray(traj.world_T_cam), positions,
                                           fallback=fallback, progress=lambda d, t: pbar.update_absolute(d, t),
-                                          check_cancel=cancel_hook)
+                                          cancel=cancel_hook)
         return io.NodeOutput(out, covered)
 
 

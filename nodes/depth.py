@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from comfy_api.latest import io
 
 from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, FALLBACK_NOTE, depth_from_map, fallback_depth_prior
-from .common import CATEGORY, PREFIX, Depth
+from .base import CATEGORY, PREFIX, Depth, DepthValue
 
 KINDS = ["inverse_depth", "depth", "disparity_normalised"]
-
-
-@dataclass(frozen=True)
-class DepthValue:
-    """What flows on a ``DTV_DEPTH`` link: positive depth ``[B,H,W]`` in scene units (OpenCV ``z``; the subject at
-    about 1.0 for relative maps) and, for the prior, the note that the parallax is approximate."""
-
-    depth: torch.Tensor
-    note: str | None = None
-
-    def frame(self, index: int, height: int, width: int) -> torch.Tensor:
-        """Depth ``[H,W]`` of batch item ``index`` (the last item when the batch is shorter), resized to the image
-        size with nearest sampling (no blending across depth edges)."""
-        d = self.depth[min(index, self.depth.shape[0] - 1)].float()
-        if d.shape != (height, width):
-            d = torch.nn.functional.interpolate(d[None, None], size=(height, width), mode="nearest-exact")[0, 0]
-        return d
-
-    @property
-    def approximate(self) -> bool:
-        return self.note is not None
 
 
 def depth_preview(depth: torch.Tensor) -> torch.Tensor:

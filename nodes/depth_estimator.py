@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from comfy_api.latest import io
 
 from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, depth_from_map
-from .common import CATEGORY, PREFIX, Depth
-from .depth import DepthValue, depth_preview
+from .base import CATEGORY, PREFIX, Depth, DepthValue
+from .depth import depth_preview
 
 FOLDER = "depth"
 PATCH = 14

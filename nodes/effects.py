@@ -18,8 +18,7 @@ from ..effects.color import PRESETS as GRADE_PRESETS
 from ..effects.params_text import parse_param_text
 from ..effects.registry import EFFECTS, LOOKS, apply_effect, apply_look
 from ..trajectory.camera.model import CameraTrajectory
-from .common import CATEGORY, PREFIX, Depth, Trajectory
-from .depth import DepthValue
+from .base import CATEGORY, PREFIX, Depth, DepthValue, Trajectory
 
 LUT_FOLDER = "luts"
 if LUT_FOLDER not in folder_paths.folder_names_and_paths:

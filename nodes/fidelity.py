@@ -13,8 +13,8 @@ from comfy_api.latest import io
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.fidelity.estimate import fidelity_plot
 from ..trajectory.fidelity.report import score_clip, summary
+from .base import CATEGORY, PREFIX, Trajectory
 from .camera import image_batch
-from .common import CATEGORY, PREFIX, Trajectory
 
 
 class CameraFidelity(io.ComfyNode):

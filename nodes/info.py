@@ -5,7 +5,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from .. import __version__
-from .common import CATEGORY, PREFIX
+from .base import CATEGORY, PREFIX
 
 
 class PackInfo(io.ComfyNode):

@@ -16,7 +16,7 @@ from ..effects.interpolate import MODES, SCENE_CUT_THRESHOLD, fps_positions, int
 from ..effects.interpolate import retime as retime_clip
 from ..effects.rife import RIFE, SCALES, RIFEError, read_state_dict
 from ..effects.time import PRESET_CURVES
-from .common import CATEGORY, PREFIX, cancel_hook
+from .base import CATEGORY, PREFIX, cancel_hook
 
 FOLDER = "interpolation"
 EXTENSIONS = {".pkl", ".pth", ".pt", ".ckpt", ".safetensors"}

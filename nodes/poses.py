@@ -12,7 +12,7 @@ from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.poses.formats import to_cameractrl_poses, to_motionctrl, to_re10k, to_wan_embedding
 from ..trajectory.poses.text import EXTENSIONS, trajectory_from_text, trajectory_to_text
 from ..trajectory.poses.text import FORMATS as TEXT_FORMATS
-from .common import CATEGORY, PREFIX, Trajectory
+from .base import CATEGORY, PREFIX, Trajectory
 
 #: The type AnimateDiff-Evolved's CameraCtrl nodes and the Wan wrappers exchange.
 CameraCtrlPoses = io.Custom("CAMERACTRL_POSES")

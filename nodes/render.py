@@ -9,8 +9,8 @@ from comfy_api.latest import io
 
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.render.warp import iter_render
-from .common import CATEGORY, PREFIX, Depth, Strokes, Trajectory, cancel_hook
-from .depth import DepthValue, depth_preview
+from .base import CATEGORY, PREFIX, Depth, DepthValue, Strokes, Trajectory, cancel_hook
+from .depth import depth_preview
 
 FILLS = ["background", "pushpull", "none"]
 
@@ -35,7 +35,7 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     seen_depth = torch.empty((n, ho, wo), dtype=torch.float32, device=mm.intermediate_device())
     pbar = comfy.utils.ProgressBar(n)
     for part in iter_render(src, dep, K_src, torch.tensor(traj.K), torch.tensor(traj.cam_T_world()),
-                            out_hw=(ho, wo), fill=fill, chunk=chunk, check_cancel=cancel_hook):
+                            out_hw=(ho, wo), fill=fill, chunk=chunk, cancel=cancel_hook):
         sl = slice(part.start, part.start + part.frames.shape[0])
         out[sl] = part.frames.permute(0, 2, 3, 1).to(out.device)
         vis[sl] = part.visible.to(vis.device)

@@ -10,7 +10,7 @@ from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.stroke.format import StrokeError, StrokeSet, parse_strokes
 from ..trajectory.stroke.intent import analyze
 from . import routes  # noqa: F401  (registers POST /draw_to_video/analyze, the drawing widget's live preview)
-from .common import CATEGORY, PREFIX, Intent, Strokes
+from .base import CATEGORY, PREFIX, Intent, Strokes
 
 #: A gentle push toward the right third of a 1024x576 frame: what a new node starts with.
 DEFAULT_STROKES = json.dumps({

@@ -22,7 +22,7 @@ import torch
 from comfy_api.latest import io
 
 from ..trajectory.guidance import LatentGuidance, crossfade_into, latent_mask, plan_windows
-from .common import CATEGORY, PREFIX
+from .base import CATEGORY, PREFIX
 
 #: Key of the pre-sampling shape check this pack adds to a model (OUTER_SAMPLE wrapper).
 WRAPPER_KEY = "draw_to_video.camera_guidance"

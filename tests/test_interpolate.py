@@ -20,7 +20,6 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from draw_to_video.effects._core import EffectError
 from draw_to_video.effects.interpolate import (
-    InterpolationCancelled,
     fps_positions,
     interpolate,
     interpolate_at,
@@ -31,6 +30,7 @@ from draw_to_video.effects.interpolate import (
 )
 from draw_to_video.effects.rife import load_rife
 from draw_to_video.effects.time import retime_timestamps
+from draw_to_video.trajectory.checks import Cancelled
 
 from rife_weights import ensure_clips, ensure_rife_weights, read_clip
 
@@ -145,7 +145,7 @@ def test_progress_cancel_and_custom_backend():
     seen: list[tuple[int, int]] = []
     interpolate(clip, 2, mode="blend", scene_cut_threshold=1.01, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
-    with pytest.raises(InterpolationCancelled):
+    with pytest.raises(Cancelled):
         interpolate(clip, 2, mode="blend", scene_cut_threshold=1.01, cancel=lambda: True)
 
     class Stop(Exception):

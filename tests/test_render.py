@@ -12,8 +12,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from draw_to_video.trajectory.checks import Cancelled
 from draw_to_video.trajectory.render.depth import disparity_to_depth
-from draw_to_video.trajectory.render.warp import RenderCancelled, RenderError, iter_render, render_views
+from draw_to_video.trajectory.render.warp import RenderError, iter_render, render_views
 
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
 
@@ -249,8 +250,8 @@ def test_iter_render_streams_progress_and_cancel():
     assert empty.frames.shape == (0, 3, h, w) and empty.visible.shape == (0, h, w)
     with pytest.raises(RenderError):  # checked at call time, before iterating
         iter_render(img, depth, K, K, Ts, fill="smear")
-    with pytest.raises(RenderCancelled):
-        list(iter_render(img, depth, K, K, Ts, chunk=2, check_cancel=lambda: len(calls) > 3,
+    with pytest.raises(Cancelled):
+        list(iter_render(img, depth, K, K, Ts, chunk=2, cancel=lambda: len(calls) > 3,
                          progress=lambda d, t: calls.append((d, t))))
 
 

@@ -30,13 +30,14 @@ Method ("forward depth, backward colour"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import torch
 
+from ..checks import CancelFn, ProgressFn, poll
 from .holefill import background_fill, pushpull_fill
 from .warpcore import (
     SENTINEL,
@@ -55,10 +56,6 @@ FillMode = Literal["background", "pushpull", "none"]
 
 class RenderError(ValueError):
     """Bad renderer input (shapes, non-finite values, degenerate source intrinsics)."""
-
-
-class RenderCancelled(RuntimeError):
-    """Raised when ``check_cancel()`` returns a true value."""
 
 
 @dataclass(frozen=True)
@@ -138,8 +135,8 @@ def iter_render(
     out_hw: tuple[int, int] | None = None,
     fill: FillMode = "background",
     chunk: int = 4,
-    progress: Callable[[int, int], None] | None = None,
-    check_cancel: Callable[[], object] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
     near_clip: float = 1e-3,
     crack_tol: float = 0.05,
     edge_tol: float = 0.05,
@@ -158,18 +155,17 @@ def iter_render(
             torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
             torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32))
     tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample)
-    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, check_cancel, tol)
+    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol)
 
 
-def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, check_cancel, tol) -> Iterator[RenderResult]:
+def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol) -> Iterator[RenderResult]:
     near_clip, crack_tol, edge_tol, fill_tol, max_supersample = tol
     P, p, parallax = cams
     ho, wo = out_hw
     src = prepare_source(image, dep, ks, edge_tol)
     n = P.shape[0]
     for i0 in range(0, n, chunk):
-        if check_cancel is not None and check_cancel():
-            raise RenderCancelled("render cancelled")
+        poll(cancel, "render")
         sl = slice(i0, min(n, i0 + chunk))
         U, V, z, ok = project(src, P[sl], p[sl], near_clip)
         need, Jf = frame_jacobian(src, P[sl], U, V, z, ok)  # per frame, so results do not depend on chunking
@@ -199,7 +195,7 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
 
     Keyword arguments as :func:`iter_render`: ``out_hw=(H', W')`` (default the source size; ``K`` is for it),
     ``fill`` ("background" default, "pushpull", "none"), ``chunk`` frames at a time (bounds the intermediates),
-    ``progress(done, total)``, ``check_cancel()`` (a true return raises :class:`RenderCancelled`), ``near_clip``,
+    ``progress(done, total)``, ``cancel()`` (a true return raises :class:`..checks.Cancelled`), ``near_clip``,
     ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge), ``fill_tol``,
     ``max_supersample``. Returns the stacked :class:`RenderResult` (written chunk by chunk into preallocated
     outputs; use :func:`iter_render` to stream instead).
