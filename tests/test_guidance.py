@@ -213,7 +213,7 @@ def test_latent_guidance_strength_zero_is_identity_and_shape_errors_are_one_line
     with pytest.raises(GuidanceError, match="24x24 px") as e2:
         lg({"denoised": torch.zeros(2, 4, 5, 5), "sigma": torch.ones(2)})
     assert "\n" not in str(e1.value) + str(e2.value)
-    with pytest.raises(GuidanceError, match="target must be"):
+    with pytest.raises(GuidanceError, match=r"mask must be \[F,1,h,w\] with F=2, h=3, w=3, got \[3,1,3,3\]"):
         LatentGuidance(torch.zeros(2, 4, 3, 3), torch.ones(3, 1, 3, 3), 1.0, 0.0, 1.0, SMAX, SMIN)
 
 

@@ -30,28 +30,33 @@ def poll(cancel: CancelFn | None, what: str) -> None:
         raise Cancelled(f"{what} cancelled")
 
 
-def check_shape(x: Any, spec: str | Sequence[str], name: str) -> dict[str, int]:
+def check_shape(x: Any, spec: str | Sequence[str], name: str, *, bound: dict[str, int] | None = None,
+                error: type[ValueError] = ShapeError) -> dict[str, int]:
     """Check that ``x.shape`` matches ``spec`` and return the sizes of its named dimensions.
 
-    ``spec`` is a space-separated pattern such as ``"F H W 3"`` or ``"* 3 3"``: a number must match exactly, a
-    name binds a size (the same name twice must agree), ``N|M`` accepts either number, and one leading ``*``
-    accepts any number of leading dimensions. A mismatch raises :class:`ShapeError` with one line, e.g.
-    ``images must have shape [F, H, W, 3], got [4, 64, 64]``.
+    ``spec`` is a space-separated pattern such as ``"F H W 3"`` or ``"* 3 3"``: a number must match exactly,
+    ``N|M`` accepts either number, a name binds a size (the same name twice must agree, and so must a name already
+    in ``bound``, e.g. the sizes another input's check returned), and one leading ``*`` accepts any number of
+    leading dimensions. A mismatch raises ``error`` (a ``ValueError``; :class:`ShapeError` by default) with one
+    line, e.g. ``images must be [F,H,W,3], got [4,64,64]``.
     """
     tokens = spec.split() if isinstance(spec, str) else list(spec)
+    sizes: dict[str, int] = dict(bound or {})
+    want = "[" + ",".join(tokens) + "]"
     shape = getattr(x, "shape", None)
     if shape is None:
-        raise ShapeError(f"{name} must be an array or tensor of shape [{', '.join(tokens)}], got {type(x).__name__}")
+        raise error(f"{name} must be an array or tensor {want}, got {type(x).__name__}")
     shape = tuple(int(s) for s in shape)
     star = bool(tokens) and tokens[0] == "*"
     fixed = tokens[1:] if star else tokens
 
-    def bad() -> ShapeError:
-        return ShapeError(f"{name} must have shape [{', '.join(tokens)}], got [{', '.join(map(str, shape))}]")
+    def bad() -> ValueError:
+        known = {k: v for k, v in sizes.items() if k in fixed}
+        where = f" with {', '.join(f'{k}={v}' for k, v in known.items())}" if bound and known else ""
+        return error(f"{name} must be {want}{where}, got [{','.join(map(str, shape))}]")
 
     if len(shape) < len(fixed) or (not star and len(shape) != len(fixed)):
         raise bad()
-    sizes: dict[str, int] = {}
     for tok, size in zip(fixed, shape[len(shape) - len(fixed):]):
         if tok[0].isdigit():
             if size not in {int(t) for t in tok.split("|")}:

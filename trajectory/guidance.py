@@ -20,6 +20,8 @@ from typing import overload
 import torch
 import torch.nn.functional as F
 
+from .checks import check_shape
+
 
 class GuidanceError(ValueError):
     """Bad guidance input (shapes, frame counts, schedule bounds)."""
@@ -86,9 +88,7 @@ def latent_mask(visible: torch.Tensor, latent_hw: tuple[int, int], erode_px: int
     feathered by a linear ramp ``feather_px`` cells wide (chessboard distance to the nearest untrusted cell). The
     image border counts as visible: it is not a hole.
     """
-    if not isinstance(visible, torch.Tensor) or visible.ndim != 3:
-        shape = tuple(visible.shape) if isinstance(visible, torch.Tensor) else type(visible).__name__
-        raise GuidanceError(f"visible must be a [F,H,W] tensor, got {shape}")
+    check_shape(visible, "F H W", "visible", error=GuidanceError)
     h, w = (int(v) for v in latent_hw)
     if h < 1 or w < 1 or h > visible.shape[1] or w > visible.shape[2]:
         raise GuidanceError(f"latent size {h}x{w} must be >= 1 and not larger than the mask {tuple(visible.shape)}")
@@ -109,11 +109,9 @@ def latent_mask(visible: torch.Tensor, latent_hw: tuple[int, int], erode_px: int
 
 
 def _check_blend(denoised: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
-    if target.shape != denoised.shape:
-        raise GuidanceError(f"target {tuple(target.shape)} must match denoised {tuple(denoised.shape)}")
-    if mask.ndim != denoised.ndim or mask.shape[1] != 1 or mask.shape[0] != denoised.shape[0] \
-            or mask.shape[2:] != denoised.shape[2:]:
-        raise GuidanceError(f"mask {tuple(mask.shape)} must be [F,1,h,w] for denoised {tuple(denoised.shape)}")
+    sizes = check_shape(denoised, "F C h w", "denoised", error=GuidanceError)
+    check_shape(target, "F C h w", "target", bound=sizes, error=GuidanceError)
+    check_shape(mask, "F 1 h w", "mask", bound=sizes, error=GuidanceError)
 
 
 def blend(denoised: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
@@ -145,10 +143,8 @@ class LatentGuidance:
 
     def __init__(self, target: torch.Tensor, mask: torch.Tensor, strength: float, start: float, end: float,
                  sigma_max: float, sigma_min: float, fade: float = 0.1) -> None:
-        if target.ndim != 4 or mask.ndim != 4 or mask.shape[1] != 1 \
-                or mask.shape[0] != target.shape[0] or mask.shape[2:] != target.shape[2:]:
-            raise GuidanceError(f"target must be [F,C,h,w] and mask [F,1,h,w] of the same F,h,w; got "
-                                f"{tuple(target.shape)} and {tuple(mask.shape)}")
+        sizes = check_shape(target, "F C h w", "target", error=GuidanceError)
+        check_shape(mask, "F 1 h w", "mask", bound=sizes, error=GuidanceError)  # same F, h, w as the target
         _check_schedule(float(sigma_max), float(sigma_min), float(strength), float(start), float(end), float(fade))
         self.target = target.detach()
         self.mask = mask.detach()

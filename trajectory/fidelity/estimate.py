@@ -24,6 +24,8 @@ import cv2
 import numpy as np
 from scipy.optimize import least_squares
 
+from ..checks import check_shape
+
 MIN_MATCHES = 30
 
 
@@ -46,8 +48,9 @@ class MotionEstimate:
 
 def _gray_u8(frames: np.ndarray) -> np.ndarray:
     f = np.asarray(frames)
-    if f.ndim != 4 or f.shape[-1] not in (1, 3, 4) or f.shape[0] < 1 or min(f.shape[1:3]) < 8:
-        raise FidelityError(f"frames must be [F,H,W,C] with C in 1,3,4 and H,W >= 8, got {f.shape}")
+    check_shape(f, "F H W 1|3|4", "frames", error=FidelityError)
+    if f.shape[0] < 1 or min(f.shape[1:3]) < 8:
+        raise FidelityError(f"frames must have at least one frame of at least 8x8 pixels, got {f.shape}")
     if f.dtype != np.uint8:
         f = np.asarray(f, dtype=np.float64)
         if not np.isfinite(f).all():
@@ -61,8 +64,9 @@ def _gray_u8(frames: np.ndarray) -> np.ndarray:
 def _intrinsics(K: np.ndarray, n: int) -> np.ndarray:
     k = np.asarray(K, dtype=np.float64)
     k = np.broadcast_to(k, (n, 3, 3)) if k.shape == (3, 3) else k
-    if k.shape != (n, 3, 3) or not np.isfinite(k).all() or (k[:, 0, 0] <= 0).any() or (k[:, 1, 1] <= 0).any():
-        raise FidelityError(f"K must be finite [3,3] or [{n},3,3] with positive focal lengths, got {np.shape(K)}")
+    check_shape(k, "F 3 3", "K", bound={"F": n}, error=FidelityError)
+    if not np.isfinite(k).all() or (k[:, 0, 0] <= 0).any() or (k[:, 1, 1] <= 0).any():
+        raise FidelityError("K must be finite with positive focal lengths")
     return k
 
 
@@ -231,8 +235,9 @@ def estimate_motion(
 
 def _requested(K: np.ndarray, cam_T_src: np.ndarray, n: int):
     T = np.asarray(cam_T_src, dtype=np.float64)
-    if T.shape != (n, 4, 4) or not np.isfinite(T).all():
-        raise FidelityError(f"cam_T_src_requested must be finite [{n},4,4], got {T.shape}")
+    check_shape(T, "F 4 4", "cam_T_src_requested", bound={"F": n}, error=FidelityError)
+    if not np.isfinite(T).all():
+        raise FidelityError("cam_T_src_requested must be finite")
     rel = T @ np.linalg.inv(T[0])  # frame-0 camera -> frame-f camera
     return rel[:, :3, :3], rel[:, :3, 3], K[:, 0, 0] / K[0, 0, 0]
 
@@ -254,9 +259,9 @@ def score(
     (requested translation below ``min_translation``: excluded from the translation error) and ``per_frame``
     arrays (``rot_err_deg``, ``trans_dir_err_deg``, ``focal_err`` = ``|s_est / s_req - 1|``, ``rot_req_deg``,
     ``rot_est_deg``, ``focal_req``, ``focal_est``, ``t_req``, ``t_est``, ``model``)."""
-    gray_n = np.asarray(frames).shape[0] if np.ndim(frames) == 4 else -1
+    gray_n = check_shape(np.asarray(frames), "F H W C", "frames", error=FidelityError)["F"]
     if gray_n < 1:
-        raise FidelityError(f"frames must be [F,H,W,C], got shape {np.shape(frames)}")
+        raise FidelityError("frames must have at least one frame")
     ks = _intrinsics(K_requested, gray_n)
     r_req, t_req, s_req = _requested(ks, cam_T_src_requested, gray_n)
     est = estimate_motion(frames, ks, **estimate_kwargs)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..camera.model import CameraTrajectory
+from ..checks import check_shape
 from .estimate import FidelityError, score
 
 SUMMARY_KEYS = ("rot_err_deg", "trans_dir_err_deg", "focal_err", "n_frames", "degenerate_frames",
@@ -18,8 +19,7 @@ def score_clip(frames: np.ndarray, traj: CameraTrajectory) -> dict:
     intrinsics are rescaled to the clip). The world is the source camera, so the requested motion is
     ``cam_T_world`` (see :mod:`draw_to_video.trajectory.conventions`)."""
     arr = np.asarray(frames)
-    if arr.ndim != 4 or arr.shape[-1] < 3:
-        raise FidelityError(f"frames must be [F,H,W,3], got shape {arr.shape}")
+    check_shape(arr, "F H W 3|4", "frames", error=FidelityError)
     if arr.shape[0] != traj.num_frames:
         raise FidelityError(f"the clip has {arr.shape[0]} frames but the trajectory {traj.num_frames}; "
                             "score the clip before retiming or interpolating it")

@@ -1,0 +1,6 @@
+"""Camera interop: the pose formats of other tools.
+
+``formats`` reads and writes RealEstate10K / CameraCtrl rows and MotionCtrl RT lists; ``text`` is the file-text
+front door the node, the CLI and batch jobs share (:func:`.text.trajectory_to_text`,
+:func:`.text.trajectory_from_text`); ``wan`` packs core's WAN_CAMERA_EMBEDDING (Plücker rays).
+"""

@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..checks import CancelFn, ProgressFn, poll
+from ..checks import CancelFn, ProgressFn, check_shape, poll
 from .holefill import background_fill, pushpull_fill
 from .warpcore import (
     SENTINEL,
@@ -70,37 +70,34 @@ class RenderResult:
     start: int = 0
 
 
-def _mat(x: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
+def _mat(x: object, spec: str, name: str) -> np.ndarray:
     """Small camera matrices are validated and composed in float64 numpy (cheap, exact, device-free)."""
     t = x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
-    if t.shape[-len(shape_tail):] != shape_tail:
-        raise RenderError(f"{name} must end with shape {shape_tail}, got {tuple(t.shape)}")
+    check_shape(t, spec, name, error=RenderError)
     if not np.isfinite(t).all():
         raise RenderError(f"{name} has non-finite values")
     return t
 
 
 def _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk):
-    if not isinstance(image, torch.Tensor) or image.ndim != 3 or min(image.shape) < 1:
-        raise RenderError(f"image must be a torch.Tensor [C,H,W], got {getattr(image, 'shape', type(image))}")
+    if not isinstance(image, torch.Tensor):
+        raise RenderError(f"image must be a torch.Tensor [C,H,W], got {type(image).__name__}")
+    hw = check_shape(image, "C H W", "image", error=RenderError)
+    if min(image.shape) < 1:
+        raise RenderError(f"image must not be empty, got {tuple(image.shape)}")
     if not image.is_floating_point() or not bool(torch.isfinite(image).all()):
         raise RenderError("image must be a finite floating-point tensor (0..1)")
     dep = torch.as_tensor(depth).to(image.device)
     if dep.ndim == 3 and dep.shape[0] == 1:
         dep = dep[0]
-    if tuple(dep.shape) != tuple(image.shape[1:]):
-        raise RenderError(f"depth must be [H,W] = {tuple(image.shape[1:])}, got {tuple(dep.shape)}")
-    ks = _mat(K_src, (3, 3), "K_src")
-    if ks.ndim != 2:
-        raise RenderError(f"K_src must be [3,3], got {ks.shape}")
-    T = _mat(cam_T_src, (4, 4), "cam_T_src")
+    check_shape(dep, "H W", "depth", bound={"H": hw["H"], "W": hw["W"]}, error=RenderError)
+    ks = _mat(K_src, "3 3", "K_src")
+    T = _mat(cam_T_src, "* 4 4", "cam_T_src")
     T = T[None] if T.ndim == 2 else T
-    if T.ndim != 3:
-        raise RenderError(f"cam_T_src must be [F,4,4], got {T.shape}")
-    k = _mat(K, (3, 3), "K")
+    frames = check_shape(T, "F 4 4", "cam_T_src", error=RenderError)
+    k = _mat(K, "* 3 3", "K")
     k = np.broadcast_to(k, (T.shape[0], 3, 3)) if k.ndim == 2 else k
-    if k.ndim != 3 or k.shape[0] != T.shape[0]:
-        raise RenderError(f"K must be [3,3] or [F,3,3] with F = {T.shape[0]}, got {k.shape}")
+    check_shape(k, "F 3 3", "K", bound=frames, error=RenderError)
     if not (np.allclose(k[:, 2], [0.0, 0.0, 1.0], atol=1e-6) and np.allclose(ks[2], [0.0, 0.0, 1.0], atol=1e-6)):
         raise RenderError("intrinsics must have last row [0, 0, 1]")
     if not np.allclose(T[:, 3], [0.0, 0.0, 0.0, 1.0], atol=1e-6):
