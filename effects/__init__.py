@@ -1,43 +1,30 @@
 """Cinematic effects: pure functions over clips ``[F, H, W, C]`` (float, 0..1, C = 3 or 4).
 
-Every effect is ``effect(frames, *, params..., seed=0) -> new tensor``: it runs on the input's device,
-is deterministic on the CPU for a seed, returns an exact copy at strength 0, raises a one-line
-``ValueError`` for bad input (NaN/inf frames included), and leaves alpha untouched (time effects move
-alpha with its frame). Heavy effects work in frame chunks and write into one preallocated output.
-See :mod:`.registry` for the parameter specs used by the node layer and the CLI.
+Every effect runs on the input's device, is deterministic on the CPU for a seed, returns an exact copy at strength
+0, leaves alpha untouched (time effects move alpha with its frame), reports ``progress(done, total)`` per frame or
+chunk and polls ``cancel()``. Its parameters are declared once, in :mod:`.registry`, which checks them before the
+call; a refusal is a one-line ``ValueError`` (:class:`EffectError`) naming ``effect.param``. The names below are
+those checked entry points: ``effects.vignette(clip, strength=0.5, seed=0)``; the modules hold the raw functions.
 """
 
 from __future__ import annotations
 
 from ._core import EffectError, check_frames
 from .color import PRESETS as GRADE_PRESETS
-from .color import apply_lut, grade, identity_lut, load_cube, read_cube
-from .deflicker import deflicker
-from .frame import handheld_shake, letterbox, shake_impulse, whip_pan
-from .lens import (
-    chromatic_aberration,
-    depth_of_field,
-    dolly_zoom,
-    film_grain,
-    halation,
-    lens_distortion,
-    motion_blur,
-    vignette,
-)
+from .color import identity_lut, load_cube, read_cube
 from .registry import EFFECTS, LOOKS, EffectSpec, ParamSpec, apply_effect, apply_look
-from .stylised import inception_fold, motion_peaks, quantum_glitch
-from .time import (
-    PRESET_CURVES,
-    boomerang,
-    freeze_frame,
-    mask_from_depth,
-    parse_speed_curve,
-    retime_timestamps,
-    reverse,
-    sample_times,
-    speed_ramp,
-    tenet_reverse,
-)
+from .stylised import motion_peaks
+from .time import PRESET_CURVES, mask_from_depth, parse_speed_curve, retime_timestamps, sample_times
+
+speed_ramp, freeze_frame, reverse, boomerang, tenet_reverse = (
+    EFFECTS[n] for n in ("speed_ramp", "freeze_frame", "reverse", "boomerang", "tenet_reverse"))
+motion_blur, depth_of_field, vignette, chromatic_aberration, lens_distortion, film_grain, halation, dolly_zoom = (
+    EFFECTS[n] for n in ("motion_blur", "depth_of_field", "vignette", "chromatic_aberration", "lens_distortion",
+                         "film_grain", "halation", "dolly_zoom"))
+grade, apply_lut = EFFECTS["grade"], EFFECTS["apply_lut"]
+letterbox, handheld_shake, shake_impulse, whip_pan = (
+    EFFECTS[n] for n in ("letterbox", "handheld_shake", "shake_impulse", "whip_pan"))
+inception_fold, quantum_glitch, deflicker = EFFECTS["inception_fold"], EFFECTS["quantum_glitch"], EFFECTS["deflicker"]
 
 __all__ = [
     "EFFECTS", "GRADE_PRESETS", "LOOKS", "PRESET_CURVES", "EffectError", "EffectSpec", "ParamSpec",

@@ -5,19 +5,26 @@ Frames are ``[F, H, W, C]`` float tensors in 0..1 (ComfyUI ``IMAGE`` layout) wit
 filters and warps, channels-last ``[f, H, W, 3]`` (:func:`map_pixels`) or cache-sized pixel blocks
 (:func:`map_colour`) for per-pixel maps -- write into one preallocated output and copy alpha through
 untouched. NaN/inf input raises :class:`EffectError` (a ``ValueError``); nothing is silently repaired.
-Noise is drawn on the CPU from a seeded :class:`torch.Generator` and then moved, so results are the
+Parameter ranges are checked once, by :mod:`.registry`; effects check only shapes and clip-dependent limits.
+Loops run through :class:`Steps` (progress and cancel per chunk or frame). Noise is drawn on the CPU from a seeded :class:`torch.Generator` and then moved, so results are the
 same bytes on the CPU for the same seed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ..trajectory.checks import CancelFn, ProgressFn, ShapeError, poll
+from ..trajectory.checks import check_shape as _check_shape
+
+T = TypeVar("T")
 
 #: Pixels (frames x H x W) processed per chunk: one 1024x576 frame. Small chunks keep temporaries
 #: cheap (large fresh allocations cost page faults on the CPU) and memory bounded.
@@ -31,7 +38,8 @@ LUMA_709 = (0.2126, 0.7152, 0.0722)
 
 
 class EffectError(ValueError):
-    """A bad argument to an effect (a ``ValueError`` with a one-line message)."""
+    """A bad argument to an effect: a plain ``ValueError`` whose one-line message names the effect and the problem,
+    e.g. ``vignette.strength must be in [0, 1], got 2``."""
 
 
 def fail(msg: str) -> None:
@@ -39,20 +47,44 @@ def fail(msg: str) -> None:
     raise EffectError(msg.replace("\n", " "))
 
 
-def check_frames(frames: object, name: str = "frames", *, min_frames: int = 1) -> torch.Tensor:
-    """Validate a clip ``[F, H, W, C]`` (float, C in {3, 4}, finite) and return it.
+def check_shape(x: object, spec: str, name: str) -> dict[str, int]:
+    """:func:`draw_to_video.trajectory.checks.check_shape`, raising :class:`EffectError` (same one-line message)."""
+    try:
+        return _check_shape(x, spec, name)
+    except ShapeError as e:
+        raise EffectError(str(e)) from None
 
-    NaN or infinite values raise (they are never silently repaired). The finiteness check runs in
-    frame chunks so it never allocates a full-clip boolean mask.
-    """
+
+class Steps:
+    """Progress and cancel of one effect run: :meth:`each` polls ``cancel()`` before every item (raising
+    ``Cancelled`` on a true return) and reports ``progress(done, total)`` after it; a later phase extends ``total``."""
+
+    def __init__(self, what: str, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                 total: int = 0) -> None:
+        self.what, self.progress, self.cancel = what, progress, cancel
+        self.done, self.total = 0, total
+
+    def each(self, items: Iterable[T]) -> Iterator[T]:
+        seq = list(items)
+        self.total = max(self.total, self.done + len(seq))
+        for it in seq:
+            poll(self.cancel, self.what)
+            yield it
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+    def check(self) -> None:  # for effects without a loop
+        poll(self.cancel, self.what)
+
+
+def check_frames(frames: object, name: str = "frames", *, min_frames: int = 1) -> torch.Tensor:
+    """Validate a clip ``[F, H, W, C]`` (float, C in {3, 4}, finite: NaN/inf raise) and return it. The finiteness
+    check runs in frame chunks so it never allocates a full-clip boolean mask."""
+    check_shape(frames, "F H W 3|4", name)
     if not isinstance(frames, torch.Tensor):
         fail(f"{name} must be a torch.Tensor [F,H,W,C], got {type(frames).__name__}")
-    assert isinstance(frames, torch.Tensor)
-    if frames.ndim != 4:
-        fail(f"{name} must be [F,H,W,C] (4-D), got shape {tuple(frames.shape)}")
-    f, h, w, c = frames.shape
-    if c not in (3, 4):
-        fail(f"{name} must have 3 (RGB) or 4 (RGBA) channels in the last dim, got {c}")
+    f, h, w, _ = frames.shape
     if f < min_frames or h < 1 or w < 1:
         fail(f"{name} needs at least {min_frames} frame(s) and H,W >= 1, got shape {tuple(frames.shape)}")
     if not frames.dtype.is_floating_point:
@@ -63,8 +95,7 @@ def check_frames(frames: object, name: str = "frames", *, min_frames: int = 1) -
 
 
 def all_finite(x: torch.Tensor) -> bool:
-    """True when every value is finite. A chunked sum (one cheap pass; NaN/inf make it non-finite) with
-    an exact ``isfinite`` check only when the sum is not finite (overflow of huge but finite values)."""
+    """Every value finite? A chunked sum (one cheap pass), with an exact ``isfinite`` check only when it overflows."""
     if x.numel() == 0:
         return True
     for sl in chunks(x.shape[0], *(x.shape[1:3] if x.ndim >= 3 else (1, 1))):
@@ -74,12 +105,12 @@ def all_finite(x: torch.Tensor) -> bool:
     return True
 
 
-def check_strength(value: float, name: str = "strength", lo: float = 0.0, hi: float = 1.0) -> float:
-    """Validate a scalar in ``[lo, hi]``."""
+def check_range(value: float, name: str, lo: float = 0.0, hi: float = 1.0) -> float:
+    """Validate a scalar in ``[lo, hi]`` (for the public helpers outside the registry, e.g. ``retime_timestamps``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         fail(f"{name} must be a finite number, got {value!r}")
     if not lo <= value <= hi:
-        fail(f"{name} must be in [{lo}, {hi}], got {value}")
+        fail(f"{name} must be in [{lo:g}, {hi:g}], got {value:g}")
     return float(value)
 
 
@@ -122,12 +153,12 @@ def pixel_chunk(frames: torch.Tensor, sl: slice) -> torch.Tensor:
 
 
 def map_pixels(frames: torch.Tensor, fn: Callable[[torch.Tensor, slice], torch.Tensor],
-               out: torch.Tensor | None = None) -> torch.Tensor:
+               out: torch.Tensor | None = None, steps: Steps | None = None) -> torch.Tensor:
     """Like :func:`map_rgb` but ``fn`` gets channels-last ``[f, H, W, 3]`` chunks (no layout copies);
     the chunk is a fresh tensor that ``fn`` may modify in place and return."""
     res = new_output(frames, out)
     f, h, w, c = frames.shape
-    for sl in chunks(f, h, w):
+    for sl in (steps or Steps("effect")).each(chunks(f, h, w)):
         res[sl, ..., :3] = fn(pixel_chunk(frames, sl), sl)
     if c == 4 and res is not frames:
         res[..., 3:] = frames[..., 3:]
@@ -135,14 +166,14 @@ def map_pixels(frames: torch.Tensor, fn: Callable[[torch.Tensor, slice], torch.T
 
 
 def map_colour(frames: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor],
-               out: torch.Tensor | None = None) -> torch.Tensor:
+               out: torch.Tensor | None = None, steps: Steps | None = None) -> torch.Tensor:
     """Apply a pure per-pixel colour map ``fn([n, 3]) -> [n, 3]`` block by block (rows of pixels small
     enough to stay in cache); the block is a fresh tensor ``fn`` may modify. Alpha copied through."""
     res = new_output(frames, out)
     f, h, w, c = frames.shape
     rows = max(1, COLOUR_BLOCK_PIXELS // w)
     cd = compute_dtype(frames.dtype)
-    for t in range(f):
+    for t in (steps or Steps("effect")).each(range(f)):
         for r0 in range(0, h, rows):
             r1 = min(h, r0 + rows)
             x = torch.empty((r1 - r0, w, 3), dtype=cd, device=frames.device)
@@ -164,14 +195,14 @@ def write_rgb(out: torch.Tensor, sl: slice, rgb: torch.Tensor) -> None:
 
 
 def map_rgb(frames: torch.Tensor, fn: Callable[[torch.Tensor, slice], torch.Tensor],
-            out: torch.Tensor | None = None) -> torch.Tensor:
+            out: torch.Tensor | None = None, steps: Steps | None = None) -> torch.Tensor:
     """Apply ``fn(rgb [f,3,H,W], frame_slice) -> [f,3,H,W]`` chunk by chunk; alpha copied through.
 
     ``out`` may be ``frames`` itself (in-place) because each chunk only reads its own frames.
     """
     res = new_output(frames, out)
     f, h, w, c = frames.shape
-    for sl in chunks(f, h, w):
+    for sl in (steps or Steps("effect")).each(chunks(f, h, w)):
         write_rgb(res, sl, fn(rgb_chunk(frames, sl), sl))
     if c == 4 and res is not frames:
         res[..., 3:] = frames[..., 3:]
@@ -187,9 +218,7 @@ def copy_clip(frames: torch.Tensor, out: torch.Tensor | None = None) -> torch.Te
 
 
 def cpu_generator(seed: int) -> torch.Generator:
-    """A CPU generator seeded with ``seed`` (any int; reduced mod 2**63)."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        fail(f"seed must be an int, got {seed!r}")
+    """A CPU generator seeded with ``seed`` (any int, checked by the registry; reduced mod 2**63)."""
     return torch.Generator(device="cpu").manual_seed(int(seed) % (2**63))
 
 
@@ -359,23 +388,11 @@ def parse_index_list(spec: str | Sequence[int] | int, n: int, name: str = "frame
 
 def per_frame(value: float | Sequence[float] | torch.Tensor, n: int, name: str,
               device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Broadcast a scalar / sequence / tensor to a finite ``[n]`` tensor (one value per frame)."""
-    if isinstance(value, bool):
-        fail(f"{name} must be a number or one number per frame, got {value!r}")
-    if isinstance(value, str):
-        try:
-            value = [float(s) for s in value.split(",") if s.strip()]
-        except ValueError:
-            fail(f"{name}: {value!r} is not a comma-separated list of numbers")
-    try:
-        t = torch.as_tensor(value, dtype=torch.float64).flatten() if not isinstance(value, torch.Tensor) \
-            else value.detach().flatten().to(torch.float64).cpu()
-    except (TypeError, ValueError, RuntimeError):
-        fail(f"{name} must be a number or one number per frame, got {type(value).__name__}")
+    """Broadcast one value or one value per frame (already checked by the registry) to an ``[n]`` tensor."""
+    t = value.detach().flatten().to(torch.float64).cpu() if isinstance(value, torch.Tensor) \
+        else torch.as_tensor(value, dtype=torch.float64).flatten()
     if t.numel() == 1:
         t = t.expand(n)
     if t.numel() != n:
-        fail(f"{name} needs 1 or {n} values, got {t.numel()}")
-    if not bool(torch.isfinite(t).all()):
-        fail(f"{name} contains NaN or infinite values")
+        fail(f"{name} needs 1 or {n} values (one per frame), got {t.numel()}")
     return t.to(device=device, dtype=dtype)

@@ -24,7 +24,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ._core import check_frames, check_strength, copy_clip, fail, luma_last, map_colour
+from ..trajectory.checks import CancelFn, ProgressFn
+from ._core import Steps, check_frames, check_shape, copy_clip, fail, luma_last, map_colour
 
 
 def _smoothstep(e0: float, e1: float, x: torch.Tensor) -> torch.Tensor:
@@ -91,34 +92,22 @@ PRESETS: dict[str, GradePreset] = {
                                  curve=_day_for_night),
 }
 
-#: Control name -> accepted range.
-CONTROL_RANGES: dict[str, tuple[float, float]] = {
-    "temperature": (-1.0, 1.0), "tint": (-1.0, 1.0), "saturation": (0.0, 3.0), "contrast": (0.0, 3.0),
-    "highlights": (-1.0, 1.0), "shadows": (-1.0, 1.0),
-}
-
-
 def grade(frames: torch.Tensor, *, preset: str = "cinematic", strength: float = 1.0,
           temperature: float | None = None, tint: float | None = None, saturation: float | None = None,
           contrast: float | None = None, highlights: float | None = None, shadows: float | None = None,
-          seed: int = 0, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Colour grade with a preset; any control left ``None`` takes the preset's value.
+          seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+          out: torch.Tensor | None = None) -> torch.Tensor:
+    """Colour grade with a preset; any control left ``None`` takes the preset's value (ranges: the registry).
 
     ``temperature`` > 0 warms (more red, less blue), ``tint`` > 0 is magenta (less green),
     ``saturation`` 0 gives Rec.709 luma, ``contrast`` pivots about 0.5, ``highlights``/``shadows``
     lift (> 0) or lower the bright/dark tones. ``strength`` 0 is the identity.
     """
     frames = check_frames(frames)
-    if preset not in PRESETS:
-        fail(f"unknown grade preset {preset!r}; choose from {', '.join(PRESETS)}")
-    strength = check_strength(strength)
     p = PRESETS[preset]
     given = {"temperature": temperature, "tint": tint, "saturation": saturation, "contrast": contrast,
              "highlights": highlights, "shadows": shadows}
-    c: dict[str, float] = {}
-    for k, v in given.items():
-        lo, hi = CONTROL_RANGES[k]
-        c[k] = getattr(p, k) if v is None else check_strength(v, k, lo, hi)
+    c = {k: float(getattr(p, k) if v is None else v) for k, v in given.items()}
     if strength == 0.0:
         return copy_clip(frames, out)
 
@@ -140,7 +129,7 @@ def grade(frames: torch.Tensor, *, preset: str = "cinematic", strength: float = 
         y.clamp_(0.0, 1.0)
         return y if strength == 1.0 else x.lerp_(y, strength)
 
-    return map_colour(frames, fn, out)
+    return map_colour(frames, fn, out, Steps("grade", progress, cancel))
 
 
 # ----------------------------------------------------------------------------------------- LUTs
@@ -162,7 +151,7 @@ def _floats(tokens: Sequence[str], n: int, what: str, lineno: int) -> list[float
     try:
         vals = [float(t) for t in tokens]
     except ValueError:
-        fail(f"line {lineno}: {what} has a non-numeric value in {' '.join(tokens)!r}")
+        fail(f"line {lineno}: {what} has a value that is not a number")
     if not all(math.isfinite(v) for v in vals):
         fail(f"line {lineno}: {what} has a non-finite value")
     return vals
@@ -171,7 +160,8 @@ def _floats(tokens: Sequence[str], n: int, what: str, lineno: int) -> list[float
 def read_cube(path: str | Path) -> CubeLUT:
     """Parse a ``.cube`` 3-D LUT (Adobe/Resolve): comments ``#``, ``TITLE``, ``LUT_3D_SIZE``,
     ``DOMAIN_MIN``/``DOMAIN_MAX`` (or ``LUT_3D_INPUT_RANGE``), then ``N^3`` rows of ``r g b``.
-    Unknown keywords are ignored; every problem is a one-line ``ValueError`` naming the line."""
+    Unknown keywords are ignored. Every problem is a one-line ``ValueError`` giving the line number and what is wrong;
+    it never quotes the file's content (a LUT may be any file a user points at)."""
     p = Path(path)
     if not p.is_file():
         fail(f"LUT file not found: {p}")
@@ -190,11 +180,11 @@ def read_cube(path: str | Path) -> CubeLUT:
         key = tok[0].upper()
         if key[0].isalpha():
             if rows:
-                fail(f"line {lineno}: keyword {tok[0]} after the table data")
+                fail(f"line {lineno}: a keyword after the table data")
             if key == "LUT_3D_SIZE":
                 n = _floats(tok[1:], 1, "LUT_3D_SIZE", lineno)[0]
                 if not n.is_integer() or not 2 <= n <= 256:
-                    fail(f"line {lineno}: LUT_3D_SIZE must be an integer in [2, 256], got {tok[1]}")
+                    fail(f"line {lineno}: LUT_3D_SIZE must be an integer in [2, 256]")
                 size = int(n)
             elif key == "LUT_1D_SIZE":
                 fail(f"line {lineno}: 1-D LUTs (LUT_1D_SIZE) are not supported, only 3-D")
@@ -207,6 +197,8 @@ def read_cube(path: str | Path) -> CubeLUT:
                 dmin, dmax = [lo] * 3, [hi] * 3
             elif key == "TITLE":
                 title = line[len(tok[0]):].strip().strip('"')
+            elif not key.replace("_", "").isalnum():
+                fail(f"line {lineno}: not a keyword and not a table row")
             continue
         rows.append(_floats(tok, 3, "table row", lineno))
     if size is None:
@@ -256,21 +248,16 @@ def identity_lut(n: int = 17) -> torch.Tensor:
     return torch.stack((r, g, b), dim=-1)
 
 
-def apply_lut(frames: torch.Tensor, lut: torch.Tensor | str | Path, *, strength: float = 1.0,
+def apply_lut(frames: torch.Tensor, lut: torch.Tensor, *, strength: float = 1.0,
               domain_min: Sequence[float] = (0.0, 0.0, 0.0), domain_max: Sequence[float] = (1.0, 1.0, 1.0),
-              seed: int = 0, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Apply a 3-D LUT (``[N,N,N,3]`` tensor or a ``.cube`` path) with trilinear interpolation
-    (``grid_sample`` on a 5-D volume, on the clip's device); inputs outside the domain clamp to its
-    edge. ``strength`` blends with the input (0 = identity)."""
+              seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+              out: torch.Tensor | None = None) -> torch.Tensor:
+    """Apply a 3-D LUT table ``[N,N,N,3]`` (see :func:`load_cube`; never a path: files are the caller's to choose)
+    with trilinear interpolation (``grid_sample`` on a 5-D volume, on the clip's device); inputs outside the domain
+    clamp to its edge. ``strength`` blends with the input (0 = identity)."""
     frames = check_frames(frames)
-    strength = check_strength(strength)
-    if isinstance(lut, (str, Path)):
-        lut = load_cube(lut)
-    if not isinstance(lut, torch.Tensor) or lut.ndim != 4 or lut.shape[-1] != 3 \
-            or not lut.shape[0] == lut.shape[1] == lut.shape[2] or lut.shape[0] < 2:
-        fail("lut must be a tensor [N,N,N,3] with N >= 2")
-    if not lut.dtype.is_floating_point or not bool(torch.isfinite(lut).all()):
-        fail("lut must be a finite float tensor")
+    if check_shape(lut, "N N N 3", "lut")["N"] < 2:
+        fail("lut must be [N,N,N,3] with N >= 2")
     dmin = torch.tensor([float(v) for v in domain_min], device=frames.device)
     dmax = torch.tensor([float(v) for v in domain_max], device=frames.device)
     if dmin.numel() != 3 or dmax.numel() != 3 or bool((dmax <= dmin).any()):
@@ -283,4 +270,4 @@ def apply_lut(frames: torch.Tensor, lut: torch.Tensor | str | Path, *, strength:
         y = _trilinear(table, x.view(1, 1, -1, 3), dmin.to(x.dtype), dmax.to(x.dtype)).reshape(-1, 3)
         return y if strength == 1.0 else x.lerp_(y, strength)
 
-    return map_colour(frames, fn, out)
+    return map_colour(frames, fn, out, Steps("apply_lut", progress, cancel))

@@ -15,7 +15,8 @@ import math
 
 import torch
 
-from ._core import check_frames, check_strength, chunks, copy_clip, rgb_chunk, write_rgb
+from ..trajectory.checks import CancelFn, ProgressFn
+from ._core import Steps, check_frames, chunks, copy_clip, rgb_chunk, write_rgb
 from ._flow import FlowEstimator, backward_warp, fb_consistent
 
 
@@ -52,31 +53,30 @@ def exposure_targets(frames: torch.Tensor, sigma: float) -> tuple[torch.Tensor, 
 
 
 def deflicker(frames: torch.Tensor, *, strength: float = 1.0, sigma: float = 4.0, temporal: float = 0.5,
-              tolerance: float = 0.08, flow_max_side: int = 512, seed: int = 0) -> torch.Tensor:
+              tolerance: float = 0.08, flow_max_side: int = 512, seed: int = 0,
+              progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Stabilise exposure and colour over time, then blend each frame with the flow-warped previous
     output (weight ``strength * temporal``) where the flow is forward-backward consistent and the
     colour difference is under ``tolerance``. Alpha is left untouched."""
     frames = check_frames(frames)
-    strength = check_strength(strength)
-    sigma = check_strength(sigma, "sigma", 0.0, 100.0)
-    temporal = check_strength(temporal, "temporal", 0.0, 0.95)
-    tolerance = check_strength(tolerance, "tolerance", 0.0, 1.0)
     if strength == 0.0:
         return copy_clip(frames)
     f, h, w, c = frames.shape
+    blend = strength * temporal
+    n_chunks = len(list(chunks(f, h, w)))  # the exposure pass, then the flow pass
+    steps = Steps("deflicker", progress, cancel, total=n_chunks + (f - 1 if blend > 0.0 and f > 1 else 0))
     gain, offset = exposure_targets(frames, sigma)
     gain = (1.0 + strength * (gain - 1.0)).to(frames.device)
     offset = (strength * offset).to(frames.device)
     out = torch.empty_like(frames)
-    for sl in chunks(f, h, w):
+    for sl in steps.each(chunks(f, h, w)):
         x = rgb_chunk(frames, sl)
         y = x * gain[sl].to(x.dtype).view(-1, 3, 1, 1) + offset[sl].to(x.dtype).view(-1, 3, 1, 1)
         write_rgb(out, sl, y.clamp(0.0, 1.0))
-    blend = strength * temporal
     if blend > 0.0 and f > 1:
         est = FlowEstimator(flow_max_side)
         g_prev = est.grey(frames[0, ..., :3].permute(2, 0, 1))
-        for t in range(1, f):
+        for t in steps.each(range(1, f)):
             g_cur = est.grey(frames[t, ..., :3].permute(2, 0, 1))
             fl_b = est.flow_grey(g_cur, g_prev, h, w, frames.device)  # t -> t-1
             fl_f = est.flow_grey(g_prev, g_cur, h, w, frames.device)  # t-1 -> t

@@ -10,10 +10,11 @@ import math
 
 import torch
 
+from ..trajectory.checks import CancelFn, ProgressFn
 from ._core import (
+    Steps,
     affine_sample,
     check_frames,
-    check_strength,
     chunks,
     copy_clip,
     cpu_generator,
@@ -26,18 +27,16 @@ from ._core import (
     write_rgb,
 )
 
-PADDINGS = ("border", "reflection", "zeros")
 
-
-def letterbox(frames: torch.Tensor, *, aspect: float = 2.39, seed: int = 0,
-              out: torch.Tensor | None = None) -> torch.Tensor:
+def letterbox(frames: torch.Tensor, *, aspect: float = 2.39, seed: int = 0, progress: ProgressFn | None = None,
+              cancel: CancelFn | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
     """Black bars (RGB exactly 0, alpha untouched) so the visible picture has ``aspect`` = W/H.
 
     A frame narrower than ``aspect`` gets bars top and bottom (total ``H - round(W / aspect)`` rows,
     the odd row at the bottom); a wider one gets bars left and right. Equal aspect is the identity.
     """
     frames = check_frames(frames)
-    aspect = check_strength(aspect, "aspect", 0.2, 10.0)
+    Steps("letterbox", progress, cancel).check()
     res = copy_clip(frames, out)
     _, h, w, _ = frames.shape
     if w / h < aspect:
@@ -54,12 +53,11 @@ def letterbox(frames: torch.Tensor, *, aspect: float = 2.39, seed: int = 0,
 
 
 def affine_warp(frames: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor, rot: torch.Tensor,
-                scale: torch.Tensor | float = 1.0, padding: str = "reflection") -> torch.Tensor:
+                scale: torch.Tensor | float = 1.0, padding: str = "reflection",
+                steps: Steps | None = None) -> torch.Tensor:
     """Per-frame similarity warp about the centre: translate by ``(tx, ty)`` px, rotate ``rot`` rad
     (clockwise on screen, y down), scale by ``scale``. Frames whose transform is the identity are
     copied exactly. Alpha untouched."""
-    if padding not in PADDINGS:
-        fail(f"padding must be one of {PADDINGS}, got {padding!r}")
     f, h, w, c = frames.shape
     dev = frames.device
     s_all = torch.as_tensor(scale, dtype=torch.float32, device=dev).expand(f)
@@ -71,7 +69,7 @@ def affine_warp(frames: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor, rot: t
     b = cen - (a @ (cen + torch.stack((tx, ty), -1)).unsqueeze(-1))[..., 0]
     m = torch.cat((a, b.unsqueeze(-1)), -1)  # [F, 2, 3]: output pixel -> source pixel
     ident = (tx == 0) & (ty == 0) & (rot == 0) & (s_all == 1)
-    for sl in chunks(f, h, w):
+    for sl in (steps or Steps("warp")).each(chunks(f, h, w)):
         x = rgb_chunk(frames, sl)
         y = affine_sample(x, m[sl], padding)
         write_rgb(out, sl, torch.where(ident[sl].view(-1, 1, 1, 1), x, y))
@@ -89,16 +87,12 @@ def _cover_scale(tx: torch.Tensor, ty: torch.Tensor, rot: torch.Tensor, h: int, 
 
 def handheld_shake(frames: torch.Tensor, *, strength: float = 1.0, translation: float = 0.01,
                    rotation: float = 0.4, frequency: float = 1.5, fps: float = 24.0, crop: bool = True,
-                   padding: str = "reflection", seed: int = 0) -> torch.Tensor:
+                   padding: str = "reflection", seed: int = 0, progress: ProgressFn | None = None,
+                   cancel: CancelFn | None = None) -> torch.Tensor:
     """Seeded handheld camera shake: white noise low-pass filtered over time (Gaussian, cut-off about
     ``frequency`` Hz) drives x/y translation (RMS ``translation`` x short side) and roll (RMS
     ``rotation`` degrees), scaled by ``strength``; ``crop`` zooms just enough to hide the borders."""
     frames = check_frames(frames)
-    strength = check_strength(strength, "strength", 0.0, 5.0)
-    translation = check_strength(translation, "translation", 0.0, 0.2)
-    rotation = check_strength(rotation, "rotation", 0.0, 10.0)
-    frequency = check_strength(frequency, "frequency", 0.05, 30.0)
-    fps = check_strength(fps, "fps", 1.0, 240.0)
     if strength == 0.0 or (translation == 0.0 and rotation == 0.0):
         return copy_clip(frames)
     f, h, w, _ = frames.shape
@@ -112,21 +106,17 @@ def handheld_shake(frames: torch.Tensor, *, strength: float = 1.0, translation: 
     tx, ty = smooth[0] * amp, smooth[1] * amp
     rot = smooth[2] * math.radians(strength * rotation)
     scale = _cover_scale(tx, ty, rot, h, w) if crop else 1.0
-    return affine_warp(frames, tx.float(), ty.float(), rot.float(), scale, padding)
+    return affine_warp(frames, tx.float(), ty.float(), rot.float(), scale, padding,
+                       Steps("handheld_shake", progress, cancel))
 
 
 def shake_impulse(frames: torch.Tensor, *, at: str = "0", amplitude: float = 0.03, rotation: float = 1.0,
                   frequency: float = 8.0, decay: float = 6.0, fps: float = 24.0, padding: str = "reflection",
-                  seed: int = 0) -> torch.Tensor:
+                  seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Camera hits: at each frame in ``at`` (``"3, 40"``; negative from the end) a decaying oscillation
     ``A e^{-decay t} sin(2 pi frequency t)`` starts, in a seeded direction, with peak translation about
     ``amplitude`` x short side and roll ``rotation`` degrees. Impulses add up. Amplitude 0 is the identity."""
     frames = check_frames(frames)
-    amplitude = check_strength(amplitude, "amplitude", 0.0, 0.5)
-    rotation = check_strength(rotation, "rotation", 0.0, 20.0)
-    frequency = check_strength(frequency, "frequency", 0.1, 60.0)
-    decay = check_strength(decay, "decay", 0.0, 100.0)
-    fps = check_strength(fps, "fps", 1.0, 240.0)
     f, h, w, _ = frames.shape
     hits = parse_index_list(at, f, "at")
     if (amplitude == 0.0 and rotation == 0.0) or not hits:
@@ -143,7 +133,8 @@ def shake_impulse(frames: torch.Tensor, *, at: str = "0", amplitude: float = 0.0
         tx += a * math.cos(2 * math.pi * ang) * wave
         ty += a * math.sin(2 * math.pi * ang) * wave
         rot += math.radians(rotation) * (1.0 if sgn < 0.5 else -1.0) * wave
-    return affine_warp(frames, tx.float(), ty.float(), rot.float(), 1.0, padding)
+    return affine_warp(frames, tx.float(), ty.float(), rot.float(), 1.0, padding,
+                       Steps("shake_impulse", progress, cancel))
 
 
 def _directional_blur(x: torch.Tensor, length: float, offset: float, direction: float, taps: int,
@@ -161,7 +152,7 @@ def _directional_blur(x: torch.Tensor, length: float, offset: float, direction: 
 
 def whip_pan(frames: torch.Tensor, *, clip_b: torch.Tensor | None = None, at: int = -1, duration: int = 8,
              blur: float = 0.15, direction: float = 0.0, taps: int = 24, padding: str = "reflection",
-             seed: int = 0) -> torch.Tensor:
+             seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Whip-pan: a directional motion blur ramping up to ``blur`` x width and back down, with the picture
     sliding along ``direction`` (degrees; 0 = pan right, so the scene streaks left).
 
@@ -170,32 +161,26 @@ def whip_pan(frames: torch.Tensor, *, clip_b: torch.Tensor | None = None, at: in
     the cut. Frames outside the ramp are copied exactly; ``blur`` 0 is the identity (or the plain cut).
     """
     frames = check_frames(frames)
-    blur = check_strength(blur, "blur", 0.0, 1.0)
-    direction = check_strength(direction, "direction", -360.0, 360.0)
-    if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 1000:
-        fail(f"duration must be an int in [1, 1000], got {duration!r}")
-    if isinstance(taps, bool) or not isinstance(taps, int) or not 2 <= taps <= 128:
-        fail(f"taps must be an int in [2, 128], got {taps!r}")
-    if padding not in PADDINGS:
-        fail(f"padding must be one of {PADDINGS}, got {padding!r}")
     n_a = frames.shape[0]
     if clip_b is not None:
         clip_b = check_frames(clip_b, "clip_b")
         if clip_b.shape[1:] != frames.shape[1:]:
-            fail(f"clip_b must have the same H, W, C as frames: {tuple(clip_b.shape[1:])} vs {tuple(frames.shape[1:])}")
+            fail(f"clip_b must have the same H, W, C as frames: {tuple(clip_b.shape[1:])} vs "
+                 f"{tuple(frames.shape[1:])}")
         src = torch.cat((frames, clip_b.to(frames.device, frames.dtype)), 0)
         centre = n_a - 0.5
     else:
         src = frames.clone()
-        if isinstance(at, bool) or not isinstance(at, int) or not -1 <= at < n_a:
-            fail(f"at must be -1 (middle) or a frame index in [0, {n_a - 1}], got {at!r}")
+        if at >= n_a:
+            fail(f"at must be -1 (middle) or a frame index in [0, {n_a - 1}], got {at}")
         centre = (n_a - 1) / 2.0 if at == -1 else float(at)
     if blur == 0.0:
         return src
     _, h, w, _ = src.shape
     theta = math.radians(direction)
     half = duration / 2.0
-    for t in range(max(0, math.floor(centre - half)), min(src.shape[0], math.ceil(centre + half) + 1)):
+    ramp_frames = range(max(0, math.floor(centre - half)), min(src.shape[0], math.ceil(centre + half) + 1))
+    for t in Steps("whip_pan", progress, cancel).each(ramp_frames):
         dt = (t - centre) / half
         if abs(dt) >= 1.0:
             continue

@@ -13,15 +13,16 @@ from collections.abc import Sequence
 
 import torch
 
+from ..trajectory.checks import CancelFn, ProgressFn
 from ._core import (
+    Steps,
     affine_sample,
     check_frames,
-    check_strength,
+    check_shape,
     chunks,
     compute_dtype,
     copy_clip,
     cpu_generator,
-    fail,
     gaussian_blur,
     luma_last,
     map_pixels,
@@ -35,14 +36,6 @@ from ._core import (
     write_rgb,
 )
 from ._flow import FlowEstimator
-
-PADDINGS = ("border", "reflection", "zeros")
-
-
-def _check_padding(padding: str) -> str:
-    if padding not in PADDINGS:
-        fail(f"padding must be one of {PADDINGS}, got {padding!r}")
-    return padding
 
 
 def _radial(h: int, w: int, device: torch.device, center: Sequence[float] = (0.5, 0.5)) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,7 +65,8 @@ def _velocity(est: FlowEstimator, greys: dict[int, object], frames: torch.Tensor
 
 
 def motion_blur(frames: torch.Tensor, *, shutter_angle: float = 180.0, taps: int = 9,
-                flow: torch.Tensor | None = None, flow_max_side: int = 512, seed: int = 0) -> torch.Tensor:
+                flow: torch.Tensor | None = None, flow_max_side: int = 512, seed: int = 0,
+                progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Blur each frame along its own per-pixel motion, as a shutter open ``shutter_angle``/360 of a frame.
 
     Motion is the central difference of OpenCV DIS flows to the neighbouring frames, or ``flow``
@@ -82,13 +76,10 @@ def motion_blur(frames: torch.Tensor, *, shutter_angle: float = 180.0, taps: int
     identity. Blur length is ``a * |v|`` and so grows linearly with the shutter angle.
     """
     frames = check_frames(frames)
-    shutter = check_strength(shutter_angle, "shutter_angle", 0.0, 360.0)
-    if isinstance(taps, bool) or not isinstance(taps, int) or not 2 <= taps <= 64:
-        fail(f"taps must be an int in [2, 64], got {taps!r}")
+    shutter = shutter_angle
     f, h, w, c = frames.shape
-    if flow is not None and (not isinstance(flow, torch.Tensor) or tuple(flow.shape) != (f, h, w, 2)
-                             or not bool(torch.isfinite(flow).all())):
-        fail(f"flow must be a finite tensor [{f},{h},{w},2] of pixels per frame")
+    if flow is not None:
+        check_shape(flow, f"{f} {h} {w} 2", "flow")
     if shutter == 0.0 or (f == 1 and flow is None):
         return copy_clip(frames)
     a = shutter / 360.0
@@ -96,7 +87,7 @@ def motion_blur(frames: torch.Tensor, *, shutter_angle: float = 180.0, taps: int
     est = FlowEstimator(flow_max_side)
     greys: dict[int, object] = {}
     uv0 = pixel_grid(h, w, frames.device).unsqueeze(0)
-    for t in range(f):
+    for t in Steps("motion_blur", progress, cancel).each(range(f)):
         sl = slice(t, t + 1)
         x = rgb_chunk(frames, sl)
         v = (flow[t].to(frames.device, torch.float32) if flow is not None else _velocity(est, greys, frames, t))
@@ -115,7 +106,7 @@ def motion_blur(frames: torch.Tensor, *, shutter_angle: float = 180.0, taps: int
 
 def depth_of_field(frames: torch.Tensor, *, depth: torch.Tensor, focus_distance: float | Sequence[float] | torch.Tensor = 1.0,
                    aperture: float | Sequence[float] | torch.Tensor = 4.0, max_blur: float = 16.0,
-                   seed: int = 0) -> torch.Tensor:
+                   seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Spatially varying blur from a depth map ``[F, H, W]`` / ``[H, W]`` (positive, larger = farther).
 
     Circle of confusion (as a Gaussian sigma in pixels) ``c = aperture * |d - focus| / d``, clamped to
@@ -125,19 +116,13 @@ def depth_of_field(frames: torch.Tensor, *, depth: torch.Tensor, focus_distance:
     """
     frames = check_frames(frames)
     f, h, w, c = frames.shape
-    if not isinstance(depth, torch.Tensor) or depth.ndim not in (2, 3) or depth.numel() == 0 \
-            or (depth.ndim == 3 and depth.shape[0] not in (1, f)):
-        fail(f"depth must be a tensor [{f},H,W] or [H,W]")
+    if getattr(depth, "ndim", 0) != 2:
+        check_shape(depth, f"{f}|1 H W", "depth")
     d = depth.to(frames.device, torch.float32).reshape(-1, 1, depth.shape[-2], depth.shape[-1])
-    if not bool(torch.isfinite(d).all()) or bool((d <= 0).any()):
-        fail("depth must be finite and > 0")
     if d.shape[-2:] != (h, w):
         d = torch.nn.functional.interpolate(d, size=(h, w), mode="bilinear", align_corners=False)
     focus = per_frame(focus_distance, f, "focus_distance", frames.device)
     ap = per_frame(aperture, f, "aperture", frames.device)
-    max_blur = check_strength(max_blur, "max_blur", 0.0, 256.0)
-    if bool((focus <= 0).any()) or bool((ap < 0).any()):
-        fail("focus_distance must be > 0 and aperture >= 0")
     if max_blur == 0.0 or bool((ap == 0).all()):
         return copy_clip(frames)
     sigmas = [0.0] + [2.0**i for i in range(int(math.ceil(math.log2(max(max_blur, 1.0)))) + 1)]
@@ -161,20 +146,18 @@ def depth_of_field(frames: torch.Tensor, *, depth: torch.Tensor, focus_distance:
                 y += wgt * (x if s == 0.0 else gaussian_blur(x, s))
         return y
 
-    return map_rgb(frames, fn)
+    return map_rgb(frames, fn, steps=Steps("depth_of_field", progress, cancel))
 
 
 def vignette(frames: torch.Tensor, *, strength: float = 0.35, radius: float = 0.75, softness: float = 0.5,
-             seed: int = 0, out: torch.Tensor | None = None) -> torch.Tensor:
+             seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+             out: torch.Tensor | None = None) -> torch.Tensor:
     """Darken towards the corners: gain ``1 - strength * smoothstep`` over distance from the centre.
 
     Distance is in units of the half-diagonal (aspect-correct circle); the fall-off runs from
     ``radius - softness/2`` to ``radius + softness/2``.
     """
     frames = check_frames(frames)
-    strength = check_strength(strength)
-    radius = check_strength(radius, "radius", 0.0, 2.0)
-    softness = check_strength(softness, "softness", 0.01, 2.0)
     if strength == 0.0:
         return copy_clip(frames, out)
     f, h, w, _ = frames.shape
@@ -182,15 +165,15 @@ def vignette(frames: torch.Tensor, *, strength: float = 0.35, radius: float = 0.
     r = off.norm(dim=-1) / max(0.5 * math.hypot(w - 1, h - 1), 1e-6)
     t = ((r - (radius - softness / 2)) / softness).clamp(0.0, 1.0)
     gain = (1.0 - strength * t * t * (3.0 - 2.0 * t)).view(1, h, w, 1)
-    return map_pixels(frames, lambda x, sl: x.mul_(gain.to(x.dtype)), out)
+    return map_pixels(frames, lambda x, sl: x.mul_(gain.to(x.dtype)), out, Steps("vignette", progress, cancel))
 
 
 def chromatic_aberration(frames: torch.Tensor, *, strength: float = 0.004, seed: int = 0,
+                         progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                          out: torch.Tensor | None = None) -> torch.Tensor:
     """Lateral chromatic aberration: red scaled by ``1 + strength`` and blue by ``1 - strength`` about
     the centre (green untouched), sampled bilinearly with border padding."""
     frames = check_frames(frames)
-    strength = check_strength(strength, "strength", 0.0, 0.1)
     if strength == 0.0:
         return copy_clip(frames, out)
     f, h, w, _ = frames.shape
@@ -207,18 +190,16 @@ def chromatic_aberration(frames: torch.Tensor, *, strength: float = 0.004, seed:
         x[..., 2] = b[:, 0]
         return x
 
-    return map_pixels(frames, fn, out)
+    return map_pixels(frames, fn, out, Steps("chromatic_aberration", progress, cancel))
 
 
 def lens_distortion(frames: torch.Tensor, *, k1: float = 0.1, k2: float = 0.0, fit: bool = True,
-                    padding: str = "border", seed: int = 0) -> torch.Tensor:
+                    padding: str = "border", seed: int = 0, progress: ProgressFn | None = None,
+                    cancel: CancelFn | None = None) -> torch.Tensor:
     """Radial (Brown) distortion: output pixel at normalised radius ``r`` shows the source at
     ``r (1 + k1 r^2 + k2 r^4)`` (``r`` = 1 at the corners). ``k1 > 0`` is barrel, ``k1 < 0`` pincushion.
     ``fit`` zooms so the corners stay inside the source (no padding visible)."""
     frames = check_frames(frames)
-    k1 = check_strength(k1, "k1", -1.0, 1.0)
-    k2 = check_strength(k2, "k2", -1.0, 1.0)
-    _check_padding(padding)
     if k1 == 0.0 and k2 == 0.0:
         return copy_clip(frames)
     f, h, w, _ = frames.shape
@@ -228,11 +209,13 @@ def lens_distortion(frames: torch.Tensor, *, k1: float = 0.1, k2: float = 0.0, f
     if fit:
         factor = factor / max(float(factor.max()), 1e-6) if float(factor.max()) > 1.0 else factor
     src = ((uv - off) + off * factor).unsqueeze(0)
-    return map_rgb(frames, lambda x, sl: sample_pixels(x, src.expand(x.shape[0], -1, -1, -1), padding))
+    return map_rgb(frames, lambda x, sl: sample_pixels(x, src.expand(x.shape[0], -1, -1, -1), padding),
+                   steps=Steps("lens_distortion", progress, cancel))
 
 
 def film_grain(frames: torch.Tensor, *, strength: float = 0.06, size: float = 1.5, response: float = 0.7,
-               colour: float = 0.15, seed: int = 0, out: torch.Tensor | None = None) -> torch.Tensor:
+               colour: float = 0.15, seed: int = 0, progress: ProgressFn | None = None,
+               cancel: CancelFn | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
     """Seeded film grain, strongest in the mid-tones.
 
     Unit-RMS Gaussian noise at ``1/size`` resolution is upsampled bilinearly, mixed ``colour`` parts
@@ -240,10 +223,6 @@ def film_grain(frames: torch.Tensor, *, strength: float = 0.06, size: float = 1.
     ``strength * (1 - response + response * 4 l (1 - l))`` for luma ``l``; the result is clamped to 0..1.
     """
     frames = check_frames(frames)
-    strength = check_strength(strength, "strength", 0.0, 1.0)
-    size = check_strength(size, "size", 1.0, 16.0)
-    response = check_strength(response, "response")
-    colour = check_strength(colour, "colour")
     if strength == 0.0:
         return copy_clip(frames, out)
     gen = cpu_generator(seed)
@@ -261,7 +240,7 @@ def film_grain(frames: torch.Tensor, *, strength: float = 0.06, size: float = 1.
         amp = (lum * (1.0 - lum)).mul_(4.0 * response * strength).add_(strength * (1.0 - response))
         return x.addcmul_(amp.unsqueeze(-1), g.permute(0, 2, 3, 1)).clamp_(0.0, 1.0)
 
-    return map_pixels(frames, fn, out)
+    return map_pixels(frames, fn, out, Steps("film_grain", progress, cancel))
 
 
 def _upsample_gain(n_in: int, n_out: int) -> float:
@@ -274,17 +253,12 @@ def _upsample_gain(n_in: int, n_out: int) -> float:
 
 
 def halation(frames: torch.Tensor, *, strength: float = 0.3, threshold: float = 0.75, radius: float = 0.02,
-             tint: Sequence[float] = (1.0, 0.45, 0.25), seed: int = 0,
-             out: torch.Tensor | None = None) -> torch.Tensor:
+             tint: Sequence[float] = (1.0, 0.45, 0.25), seed: int = 0, progress: ProgressFn | None = None,
+             cancel: CancelFn | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
     """Halation / bloom: highlights above ``threshold`` (luma), blurred with sigma ``radius`` x the
     short side, tinted (warm by default) and screen-blended with ``strength``."""
     frames = check_frames(frames)
-    strength = check_strength(strength, "strength", 0.0, 2.0)
-    threshold = check_strength(threshold, "threshold", 0.0, 0.999)
-    radius = check_strength(radius, "radius", 0.0, 0.5)
     tint_t = per_frame(tint, 3, "tint", frames.device).view(1, 3, 1, 1)
-    if bool((tint_t < 0).any()) or bool((tint_t > 1).any()):
-        fail("tint values must be in [0, 1]")
     if strength == 0.0:
         return copy_clip(frames, out)
     f, h, w, _ = frames.shape
@@ -296,30 +270,26 @@ def halation(frames: torch.Tensor, *, strength: float = 0.3, threshold: float = 
         glow = (gaussian_blur(hl, sigma)[:, 0].unsqueeze(-1) * tint_s).clamp_(0.0, 1.0)
         return x.lerp_(torch.ones((), dtype=x.dtype, device=x.device), glow)  # screen blend: 1-(1-x)(1-g)
 
-    return map_pixels(frames, fn, out)
+    return map_pixels(frames, fn, out, Steps("halation", progress, cancel))
 
 
 def dolly_zoom(frames: torch.Tensor, *, focal_ratio: float | Sequence[float] | torch.Tensor = 1.0,
-               center: Sequence[float] = (0.5, 0.5), padding: str = "reflection", seed: int = 0) -> torch.Tensor:
+               center: Sequence[float] = (0.5, 0.5), padding: str = "reflection", seed: int = 0,
+               progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Scale each frame about ``center`` (fractions of W, H) by ``focal_ratio[t]`` (> 1 zooms in).
 
     Used to compensate a dolly move (or fake a zoom) per frame; frames with ratio 1 are copied exactly.
     """
     frames = check_frames(frames)
-    _check_padding(padding)
     f, h, w, c = frames.shape
     ratio = per_frame(focal_ratio, f, "focal_ratio", frames.device)
-    if bool((ratio <= 0.05).any()) or bool((ratio > 20).any()):
-        fail("focal_ratio values must be in (0.05, 20]")
     cen = per_frame(center, 2, "center", frames.device)
-    if bool((cen < 0).any()) or bool((cen > 1).any()):
-        fail("center must be two fractions in [0, 1]")
     out = new_output(frames, None)
     c0 = torch.stack((cen[0] * (w - 1), cen[1] * (h - 1)))
     m = torch.zeros(f, 2, 3, device=frames.device)
     m[:, 0, 0] = m[:, 1, 1] = 1.0 / ratio
     m[:, :, 2] = c0 - c0 * (1.0 / ratio).unsqueeze(-1)  # source = c + (p - c) / ratio
-    for sl in chunks(f, h, w):
+    for sl in Steps("dolly_zoom", progress, cancel).each(chunks(f, h, w)):
         x = rgb_chunk(frames, sl)
         y = affine_sample(x, m[sl], padding)
         write_rgb(out, sl, torch.where((ratio[sl] == 1.0).view(-1, 1, 1, 1), x, y))

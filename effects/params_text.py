@@ -1,9 +1,11 @@
 """Effect parameters written as text, ``name=value`` pairs: the syntax the effect nodes and the CLI share.
 
 One pair per line (or separated by ``;``); blank lines and ``#`` comments are ignored. Values are read by the
-parameter's kind in :data:`.registry.EFFECTS`: numbers, ``true``/``false``, a choice or string as written, and
-``floats`` as one number or comma-separated numbers. Tensor parameters (masks, depth, clips, flow) cannot be
-written as text; they come from node inputs.
+parameter's kind in the one declaration, :data:`.registry.EFFECTS`: numbers, ``true``/``false``, a choice or string
+as written, and ``floats`` as one number or comma-separated numbers; ranges are then checked by the registry. This is
+the command line's syntax (the nodes have typed widgets): there a ``lut`` is a ``.cube`` file path, read here, since
+the person at the terminal chooses their own files. Other tensor parameters (masks, depth, clips, flow) cannot be
+written as text.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._core import fail
+from .color import load_cube
 from .registry import EFFECTS, TENSOR_KINDS
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -30,9 +33,11 @@ def _value(effect: str, name: str, kind: str, text: str) -> Any:
         if low not in _TRUE | _FALSE:
             fail(f"{where} must be true or false, got {text!r:.40}")
         return low in _TRUE
+    if kind == "lut":
+        return load_cube(text)
     if kind in TENSOR_KINDS:
         fail(f"{where} is a {kind} and cannot be given as text: connect it as an input")
-    return text  # choice, str, floats ("1, 0.5, 0.2"), lut (a .cube path): checked by the registry
+    return text  # choice, str, floats ("1, 0.5, 0.2"): checked by the registry
 
 
 def parse_param_text(effect: str, text: str | Iterable[str]) -> dict[str, Any]:

@@ -8,9 +8,10 @@ import math
 
 import torch
 
+from ..trajectory.checks import CancelFn, ProgressFn
 from ._core import (
+    Steps,
     check_frames,
-    check_strength,
     chunks,
     copy_clip,
     cpu_generator,
@@ -64,7 +65,7 @@ def fold_homographies(angles: torch.Tensor, h: int, w: int, hinge: float, fov: f
 
 def inception_fold(frames: torch.Tensor, *, angle: float = 90.0, hinge: float = 0.4, start: float = 0.0,
                    end: float = 1.0, fov: float = 50.0, shade: float = 0.3, fill: str = "mirror",
-                   seed: int = 0) -> torch.Tensor:
+                   seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Fold the part of the frame above ``hinge`` (fraction of the height from the top) up and over the
     viewer, like the street in *Inception*.
 
@@ -78,16 +79,8 @@ def inception_fold(frames: torch.Tensor, *, angle: float = 90.0, hinge: float = 
     camera its back (the same picture, seen from behind) shows. Frames at angle 0 are copied exactly.
     """
     frames = check_frames(frames)
-    angle = check_strength(angle, "angle", 0.0, 90.0)
-    hinge = check_strength(hinge, "hinge", 0.0, 1.0)
-    start = check_strength(start, "start")
-    end = check_strength(end, "end")
-    fov = check_strength(fov, "fov", 5.0, 150.0)
-    shade = check_strength(shade, "shade")
     if end <= start:
-        fail(f"end ({end}) must be greater than start ({start})")
-    if fill not in FOLD_FILLS:
-        fail(f"fill must be one of {FOLD_FILLS}, got {fill!r}")
+        fail(f"end ({end:g}) must be greater than start ({start:g})")
     f, h, w, c = frames.shape
     if angle == 0.0:
         return copy_clip(frames)
@@ -101,7 +94,7 @@ def inception_fold(frames: torch.Tensor, *, angle: float = 90.0, hinge: float = 
     uv1 = torch.cat((pixel_grid(h, w, frames.device), torch.ones(h, w, 1, device=frames.device)), -1)
     below = (uv1[..., 1] >= hinge_row).view(1, 1, h, w)
     out = new_output(frames, None)
-    for sl in chunks(f, h, w):
+    for sl in Steps("inception_fold", progress, cancel).each(chunks(f, h, w)):
         x = rgb_chunk(frames, sl)
         p = torch.einsum("fij,hwj->fhwi", hm[sl].float(), uv1)  # float32 grid: ~1e-4 px at 4K
         wz = p[..., 2]
@@ -143,7 +136,8 @@ def motion_peaks(frames: torch.Tensor, percentile: float = 90.0) -> list[int]:
 
 def quantum_glitch(frames: torch.Tensor, *, strength: float = 1.0, trigger: str = "motion", at: str = "",
                    percentile: float = 85.0, rgb_split: float = 0.012, blocks: int = 8,
-                   block_shift: float = 0.08, scanlines: float = 0.3, seed: int = 0) -> torch.Tensor:
+                   block_shift: float = 0.08, scanlines: float = 0.3, seed: int = 0,
+                   progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Digital glitch on selected frames: red/blue split horizontally by up to ``rgb_split`` x width,
     ``blocks`` horizontal bands displaced by up to ``block_shift`` x width (wrapping), and every other
     pair of rows darkened by ``scanlines``; each hit gets a seeded random intensity in [0.5, 1] x
@@ -151,22 +145,13 @@ def quantum_glitch(frames: torch.Tensor, *, strength: float = 1.0, trigger: str 
     or ``"all"``. Other frames are exact copies; ``strength`` 0 is the identity.
     """
     frames = check_frames(frames)
-    strength = check_strength(strength)
-    percentile = check_strength(percentile, "percentile", 0.0, 100.0)
-    rgb_split = check_strength(rgb_split, "rgb_split", 0.0, 0.5)
-    block_shift = check_strength(block_shift, "block_shift", 0.0, 1.0)
-    scanlines = check_strength(scanlines, "scanlines")
-    if isinstance(blocks, bool) or not isinstance(blocks, int) or not 0 <= blocks <= 256:
-        fail(f"blocks must be an int in [0, 256], got {blocks!r}")
     f, h, w, c = frames.shape
     if trigger == "frames":
         hits = parse_index_list(at, f, "at")
     elif trigger == "motion":
         hits = motion_peaks(frames, percentile)
-    elif trigger == "all":
+    else:  # "all"
         hits = list(range(f))
-    else:
-        fail(f"trigger must be 'frames', 'motion' or 'all', got {trigger!r}")
     out = copy_clip(frames)
     if strength == 0.0 or not hits:
         return out
@@ -175,7 +160,7 @@ def quantum_glitch(frames: torch.Tensor, *, strength: float = 1.0, trigger: str 
     cols = torch.arange(w, device=dev)
     rows = torch.arange(h)
     scan = ((rows // 2) % 2 == 1).to(torch.float32).to(dev).view(1, h, 1)
-    for t in hits:
+    for t in Steps("quantum_glitch", progress, cancel).each(hits):
         k = strength * (0.5 + 0.5 * float(torch.rand((), generator=gen)))
         split = int(round(k * rgb_split * w * (0.5 + 0.5 * float(torch.rand((), generator=gen)))))
         shift_row = torch.zeros(h, dtype=torch.long)

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._core import check_frames, check_strength, chunks, compute_dtype, copy_clip, fail
+from ..trajectory.checks import CancelFn, ProgressFn
+from ._core import Steps, check_frames, check_range, check_shape, chunks, compute_dtype, copy_clip, fail
 
 #: Named speed curves (normalised output time : speed).
 PRESET_CURVES: dict[str, str] = {
@@ -98,7 +99,7 @@ def retime_timestamps(n_in: int, curve: str, fps: float = 24.0, *, strength: flo
         fail(f"n_in must be a positive int, got {n_in!r}")
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (math.isfinite(fps) and fps > 0):
         fail(f"fps must be a positive number, got {fps!r}")
-    strength = check_strength(strength)
+    strength = check_range(strength, "strength")
     u, v = _knots(curve, strength)
     total = float(_integral(u, v, np.array([1.0]))[0])
     if total <= 1e-9:
@@ -110,7 +111,8 @@ def retime_timestamps(n_in: int, curve: str, fps: float = 24.0, *, strength: flo
     return np.clip(src, 0.0, n_in - 1) / float(fps)
 
 
-def sample_times(frames: torch.Tensor, src_index: np.ndarray | torch.Tensor, *, blend: bool = True) -> torch.Tensor:
+def sample_times(frames: torch.Tensor, src_index: np.ndarray | torch.Tensor, *, blend: bool = True,
+                 steps: Steps | None = None) -> torch.Tensor:
     """Frames at fractional source indices by blending the two neighbours (or nearest if not ``blend``).
 
     All channels (alpha included) are sampled. Integer indices return the exact source frame.
@@ -125,7 +127,7 @@ def sample_times(frames: torch.Tensor, src_index: np.ndarray | torch.Tensor, *, 
     w = (p - i0.double()).float()
     out = frames.new_empty((len(p),) + tuple(frames.shape[1:]))
     cd = compute_dtype(frames.dtype)
-    for sl in chunks(len(p), frames.shape[1], frames.shape[2]):
+    for sl in (steps or Steps("retime")).each(chunks(len(p), frames.shape[1], frames.shape[2])):
         a = frames[i0[sl].to(frames.device)].to(cd)
         b = frames[i1[sl].to(frames.device)].to(cd)
         ww = w[sl].to(device=frames.device, dtype=cd).view(-1, 1, 1, 1)
@@ -134,7 +136,8 @@ def sample_times(frames: torch.Tensor, src_index: np.ndarray | torch.Tensor, *, 
 
 
 def speed_ramp(frames: torch.Tensor, *, curve: str = "ramp_slow_mid", fps: float = 24.0,
-               strength: float = 1.0, blend: bool = True, seed: int = 0) -> torch.Tensor:
+               strength: float = 1.0, blend: bool = True, seed: int = 0, progress: ProgressFn | None = None,
+               cancel: CancelFn | None = None) -> torch.Tensor:
     """Re-time a clip by a speed curve; in-between frames blend their two source neighbours.
 
     Output length is ``round(F / mean_speed)`` (see :func:`retime_timestamps`); a 0.5 constant speed
@@ -142,11 +145,11 @@ def speed_ramp(frames: torch.Tensor, *, curve: str = "ramp_slow_mid", fps: float
     """
     frames = check_frames(frames)
     ts = retime_timestamps(frames.shape[0], curve, fps, strength=strength)
-    return sample_times(frames, ts * fps, blend=blend)
+    return sample_times(frames, ts * fps, blend=blend, steps=Steps("speed_ramp", progress, cancel))
 
 
 def freeze_frame(frames: torch.Tensor, *, index: int = 0, duration: int = 12, mode: str = "insert",
-                 seed: int = 0) -> torch.Tensor:
+                 seed: int = 0, progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> torch.Tensor:
     """Hold frame ``index`` (negative counts from the end) for ``duration`` extra frames.
 
     ``mode="insert"`` lengthens the clip by ``duration``; ``mode="hold"`` keeps the length and
@@ -154,12 +157,9 @@ def freeze_frame(frames: torch.Tensor, *, index: int = 0, duration: int = 12, mo
     """
     frames = check_frames(frames)
     n = frames.shape[0]
-    if isinstance(index, bool) or not isinstance(index, int) or not -n <= index < n:
-        fail(f"index must be an int in [{-n}, {n - 1}], got {index!r}")
-    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-        fail(f"duration must be an int >= 0, got {duration!r}")
-    if mode not in ("insert", "hold"):
-        fail(f"mode must be 'insert' or 'hold', got {mode!r}")
+    if not -n <= index < n:
+        fail(f"index must be in [{-n}, {n - 1}] for a {n}-frame clip, got {index}")
+    Steps("freeze_frame", progress, cancel).check()
     i = index % n
     if mode == "insert":
         idx = list(range(i + 1)) + [i] * duration + list(range(i + 1, n))
@@ -168,17 +168,21 @@ def freeze_frame(frames: torch.Tensor, *, index: int = 0, duration: int = 12, mo
     return frames[torch.tensor(idx, device=frames.device)]
 
 
-def reverse(frames: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
+def reverse(frames: torch.Tensor, *, seed: int = 0, progress: ProgressFn | None = None,
+            cancel: CancelFn | None = None) -> torch.Tensor:
     """The clip played backwards."""
+    Steps("reverse", progress, cancel).check()
     return check_frames(frames).flip(0)
 
 
-def boomerang(frames: torch.Tensor, *, seamless: bool = True, seed: int = 0) -> torch.Tensor:
+def boomerang(frames: torch.Tensor, *, seamless: bool = True, seed: int = 0, progress: ProgressFn | None = None,
+              cancel: CancelFn | None = None) -> torch.Tensor:
     """Forward then backward without repeating the turn-around frame (``2F - 1`` frames).
 
     ``seamless`` also drops the final frame 0 (``2F - 2`` frames) so the result loops without a stall.
     """
     frames = check_frames(frames)
+    Steps("boomerang", progress, cancel).check()
     n = frames.shape[0]
     back = list(range(n - 2, 0 if seamless else -1, -1))
     return frames[torch.tensor(list(range(n)) + back, device=frames.device)]
@@ -194,20 +198,17 @@ def mask_from_depth(depth: torch.Tensor, near_fraction: float = 0.3) -> torch.Te
         fail("depth must be a non-empty tensor [F,H,W] or [H,W]")
     if not depth.dtype.is_floating_point or not bool(torch.isfinite(depth).all()):
         fail("depth must be a finite float tensor")
-    near_fraction = check_strength(near_fraction, "near_fraction")
+    near_fraction = check_range(near_fraction, "near_fraction")
     lo, hi = depth.amin(), depth.amax()
     dn = (depth - lo) / (hi - lo).clamp_min(1e-12)
     return (dn < near_fraction).to(torch.float32) if near_fraction < 1.0 else torch.ones_like(dn, dtype=torch.float32)
 
 
-def _check_mask(mask: torch.Tensor, f: int, h: int, w: int, device: torch.device) -> torch.Tensor:
-    if not isinstance(mask, torch.Tensor) or mask.ndim not in (2, 3) or mask.numel() == 0:
-        fail("mask must be a non-empty tensor [F,H,W] or [H,W]")
+def _mask_frames(mask: torch.Tensor, f: int, h: int, w: int, device: torch.device) -> torch.Tensor:
+    """A mask ``[F|1, H', W']`` or ``[H', W']`` (values checked by the registry) as ``[F, H, W]`` on ``device``."""
+    if getattr(mask, "ndim", 0) != 2:
+        check_shape(mask, f"{f}|1 H W", "mask")
     m = mask.to(device=device, dtype=torch.float32)
-    if not bool(torch.isfinite(m).all()) or bool((m < 0).any()) or bool((m > 1).any()):
-        fail("mask values must be finite and in [0, 1]")
-    if m.ndim == 3 and m.shape[0] not in (1, f):
-        fail(f"mask has {m.shape[0]} frames, the clip {f}")
     m = m.reshape(-1, 1, m.shape[-2], m.shape[-1])
     if m.shape[-2:] != (h, w):
         m = F.interpolate(m, size=(h, w), mode="bilinear", align_corners=False)
@@ -215,7 +216,8 @@ def _check_mask(mask: torch.Tensor, f: int, h: int, w: int, device: torch.device
 
 
 def tenet_reverse(frames: torch.Tensor, *, mask: torch.Tensor, strength: float = 1.0,
-                  mask_mode: str = "union", seed: int = 0) -> torch.Tensor:
+                  mask_mode: str = "union", seed: int = 0, progress: ProgressFn | None = None,
+                  cancel: CancelFn | None = None) -> torch.Tensor:
     """Run the masked region backwards while the rest of the frame runs forwards.
 
     ``mask`` ``[F, H, W]`` or ``[H, W]`` in 0..1 (resized bilinearly if its size differs; see
@@ -225,16 +227,13 @@ def tenet_reverse(frames: torch.Tensor, *, mask: torch.Tensor, strength: float =
     region). ``strength`` 0 is the identity.
     """
     frames = check_frames(frames)
-    strength = check_strength(strength)
-    if mask_mode not in ("union", "source"):
-        fail(f"mask_mode must be 'union' or 'source', got {mask_mode!r}")
     f, h, w, _ = frames.shape
-    m = _check_mask(mask, f, h, w, frames.device)
+    m = _mask_frames(mask, f, h, w, frames.device)
     if strength == 0.0:
         return copy_clip(frames)
     out = torch.empty_like(frames)
     cd = compute_dtype(frames.dtype)
-    for sl in chunks(f, h, w):
+    for sl in Steps("tenet_reverse", progress, cancel).each(chunks(f, h, w)):
         src = torch.arange(sl.start, sl.stop, device=frames.device)
         rev = f - 1 - src
         mm = m[rev] if mask_mode == "source" else torch.maximum(m[rev], m[src])

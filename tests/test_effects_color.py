@@ -10,6 +10,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import draw_to_video.effects as E
 from draw_to_video.effects import color as C
 
 LUMA = torch.tensor([0.2126, 0.7152, 0.0722])
@@ -79,7 +80,7 @@ def test_controls_move_colours_the_right_way() -> None:
 def test_bad_grade_arguments() -> None:
     for kw in ({"preset": "sepia"}, {"saturation": -1.0}, {"temperature": 2.0}, {"strength": float("nan")}):
         with pytest.raises(ValueError):
-            C.grade(clip(), **kw)  # type: ignore[arg-type]
+            E.grade(clip(), **kw)  # the checked entry point
 
 
 # ---------------------------------------------------------------------------------------- LUTs
@@ -110,8 +111,8 @@ def test_cube_channel_order_and_known_colours(tmp_path: Path) -> None:
     inv = tmp_path / "inv.cube"
     write_cube(inv, 2, lambda r, g, b: (1 - r, 1 - g, 1 - b))
     x = clip()
-    torch.testing.assert_close(C.apply_lut(x, str(inv)), 1 - x, rtol=0, atol=1e-6)  # linear LUT is exact
-    half = C.apply_lut(x, str(inv), strength=0.5)
+    torch.testing.assert_close(C.apply_lut(x, C.load_cube(inv)), 1 - x, rtol=0, atol=1e-6)  # linear LUT is exact
+    half = C.apply_lut(x, C.load_cube(inv), strength=0.5)
     torch.testing.assert_close(half, torch.full_like(x, 0.5), rtol=0, atol=1e-6)
 
 
@@ -208,3 +209,19 @@ def test_grade_and_lut_odd_sizes_alpha_nan(f: int, h: int, w: int, c: int, prese
     if c == 4:
         assert torch.equal(y[..., 3], x[..., 3])
     torch.testing.assert_close(C.apply_lut(x, C.identity_lut(4)), x, rtol=0, atol=1e-6)
+
+
+SECRET = "TOPSECRET-7f3a"
+
+
+@pytest.mark.parametrize("text", [
+    f"{SECRET}\n", f"LUT_3D_SIZE {SECRET}\n", f"LUT_3D_SIZE 2\n{SECRET} 1 2\n", f"LUT_3D_SIZE 2\n0 0 {SECRET}\n",
+    f"LUT_3D_SIZE 2\n0 0 0\n{SECRET}_KEY 1\n", f"DOMAIN_MIN {SECRET} 0 0\n", f"root:x:0:0:{SECRET}:/root:/bin/bash\n",
+])
+def test_cube_errors_never_quote_the_file(tmp_path: Path, text: str) -> None:
+    """A parser error gives the line number and what is wrong, never the file's content (a LUT could be any file)."""
+    p = tmp_path / "secret.cube"
+    p.write_text(text)
+    with pytest.raises(ValueError) as e:
+        C.load_cube(p)
+    assert SECRET not in str(e.value) and "root" not in str(e.value) and "\n" not in str(e.value)

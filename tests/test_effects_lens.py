@@ -9,6 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import draw_to_video.effects as E
 from draw_to_video.effects import lens as L
 
 
@@ -175,12 +176,12 @@ def test_out_argument_and_chunk_invariance(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_bad_arguments_raise_value_error() -> None:
     x = clip()
-    cases = [lambda: L.vignette(x, strength=1.5), lambda: L.motion_blur(x, taps=1),
-             lambda: L.motion_blur(x, flow=torch.zeros(2, 9, 11, 2)),
-             lambda: L.depth_of_field(x, depth=torch.zeros(3, 9, 11)),
-             lambda: L.depth_of_field(x, depth=torch.ones(9, 11), focus_distance=[1.0, 2.0]),
-             lambda: L.dolly_zoom(x, focal_ratio=0.0), lambda: L.lens_distortion(x, padding="wrap"),
-             lambda: L.halation(x, tint=(1.0, 2.0, 0.0)), lambda: L.film_grain(x, seed=1.5)]
+    cases = [lambda: E.vignette(x, strength=1.5), lambda: E.motion_blur(x, taps=1),
+             lambda: E.motion_blur(x, flow=torch.zeros(2, 9, 11, 2)),
+             lambda: E.depth_of_field(x, depth=torch.zeros(3, 9, 11)),
+             lambda: E.depth_of_field(x, depth=torch.ones(9, 11), focus_distance=[1.0, 2.0]),
+             lambda: E.dolly_zoom(x, focal_ratio=0.0), lambda: E.lens_distortion(x, padding="wrap"),
+             lambda: E.halation(x, tint=(1.0, 2.0, 0.0)), lambda: E.film_grain(x, seed=1.5)]
     for fn in cases:
         with pytest.raises(ValueError):
             fn()

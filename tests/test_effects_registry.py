@@ -1,4 +1,4 @@
-"""Registry: specs are complete and consistent with the functions, params are validated, looks run."""
+"""Registry: the one declaration of effect parameters, the validation generated from it, progress/cancel, looks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import draw_to_video.effects as E
 from draw_to_video.effects import registry as R
 from draw_to_video.effects.color import identity_lut
+from draw_to_video.trajectory.checks import Cancelled
 
 F, H, W = 3, 10, 14
 TENSORS = {
@@ -71,23 +73,106 @@ def test_every_strength_at_zero_is_exactly_the_input(name: str) -> None:
     assert torch.equal(y, x) and y is not x
 
 
-@pytest.mark.parametrize("name", list(R.EFFECTS))
-def test_declared_ranges_are_accepted_by_the_functions(name: str) -> None:
+def _numeric() -> list[tuple[str, R.ParamSpec]]:
+    return [(n, p) for n, s in R.EFFECTS.items() for p in s.params if p.kind in ("float", "int", "floats")]
+
+
+def _bad_values(p: R.ParamSpec) -> list[object]:
+    bad: list[object] = [float("nan"), float("inf"), "0.5", True, [0.5]] if p.kind != "floats" else \
+        [float("nan"), "1, nan", "x", True, {"a": 1}]
+    if p.max is not None:
+        bad.append(p.max + 1.0)
+    if p.min is not None:
+        bad.append(p.min - 1.0)
+    if p.above is not None:
+        bad.append(p.above)
+    if p.kind == "int":
+        bad.append(0.5 + (p.default or 0))
+    if p.length:
+        bad.append(", ".join(["0.5"] * (p.length + 1)))
+    return bad
+
+
+@pytest.mark.parametrize(("name", "p"), _numeric(), ids=lambda v: v if isinstance(v, str) else v.name)
+def test_generated_validation_refuses_out_of_range_nan_and_wrong_types(name: str, p: R.ParamSpec) -> None:
+    """Every numeric parameter of every effect: the declaration alone refuses bad values, before the effect runs, with
+    one line naming effect.param (the effect functions hold no range checks of their own)."""
+    ran: list[object] = []
     spec = R.EFFECTS[name]
-    x = clip()
+    probe = R.EffectSpec(name, spec.group, lambda *a, **k: ran.append(1), spec.description, spec.params)
+    for v in _bad_values(p):
+        with pytest.raises(ValueError) as e:
+            probe.run(clip(), {**required(spec), p.name: v})
+        msg = str(e.value)
+        assert msg.startswith(f"{name}.{p.name} ") and "\n" not in msg, (v, msg)
+        assert isinstance(e.value, E.EffectError)
+    assert ran == []
+    ok = p.default if p.default is not None else (p.min if p.min is not None else 1.0)
+    probe.run(clip(), {**required(spec), p.name: ok})
+    assert ran == [1]
+
+
+@pytest.mark.parametrize("name", list(R.EFFECTS))
+def test_declared_range_ends_run(name: str) -> None:
+    """The ends of every declared range are values the effect runs with (a declaration never promises more)."""
+    spec = R.EFFECTS[name]
     for p in spec.params:
-        if p.kind not in ("float", "int") or p.default is None:
-            continue
+        if p.kind not in ("float", "int") or p.default is None or p.name in ("index", "at"):
+            continue  # index/at are bounded by the clip length, checked by the effect
         for v in {p.min, p.max}:
-            params = required(spec)
-            params[p.name] = int(v) if p.kind == "int" else float(v)
+            params = {**required(spec), p.name: int(v) if p.kind == "int" else float(v)}
             if name == "inception_fold" and p.name in ("start", "end"):
                 params.update({"start": 0.0, "end": 1.0})
-            if name == "freeze_frame" and p.name == "index":
-                continue  # the clip length bounds the index
-            if p.name in ("at",) and name == "whip_pan" and v > 0:
-                continue
-            R.apply_effect(name, x, params)
+            assert R.apply_effect(name, clip(), params).shape[1:] == (H, W, 3)
+
+
+def test_choices_bools_and_tensors_are_checked_by_the_declaration() -> None:
+    x = clip()
+    cases = [("lens_distortion", {"padding": "wrap"}, "lens_distortion.padding must be one of border, reflection"),
+             ("quantum_glitch", {"trigger": "sometimes"}, "quantum_glitch.trigger must be one of"),
+             ("boomerang", {"seamless": 1}, "boomerang.seamless must be true or false"),
+             ("tenet_reverse", {"mask": torch.full((H, W), 1.5)}, "tenet_reverse.mask values must be in [0, 1]"),
+             ("depth_of_field", {"depth": torch.zeros(H, W)}, "depth_of_field.depth values must be > 0"),
+             ("apply_lut", {"lut": identity_lut(3) * float("nan")}, "apply_lut.lut contains NaN"),
+             ("depth_of_field", {"depth": torch.ones(2, 2, 2, 2)}, "depth_of_field: depth must be [3|1,H,W]"),
+             ("apply_lut", {"lut": torch.zeros(3, 3, 2, 3)}, "apply_lut: lut must be [N,N,N,3]"),
+             ("freeze_frame", {"index": 7}, "freeze_frame: index must be in [-3, 2]")]
+    for name, params, start in cases:
+        with pytest.raises(E.EffectError) as e:
+            R.apply_effect(name, x, {**required(R.EFFECTS[name]), **params})
+        assert str(e.value).startswith(start), str(e.value)
+
+
+def test_progress_advances_per_step_and_cancel_stops_inside() -> None:
+    x = torch.rand(6, 480, 640, 3, generator=torch.Generator().manual_seed(0))  # 307k px a frame: 1 frame a chunk
+    seen: list[tuple[int, int]] = []
+    R.apply_effect("vignette", x, {}, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(k, 6) for k in range(1, 7)]
+    seen.clear()
+    R.apply_effect("deflicker", x[:, :64, :64], {}, progress=lambda d, t: seen.append((d, t)))
+    assert [d for d, _ in seen] == list(range(1, 7)) and {t for _, t in seen} == {6}  # exposure pass + 5 flows
+    calls: list[int] = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(Cancelled):
+        R.apply_effect("motion_blur", x[:, :32, :32], {}, cancel=cancel)
+    assert len(calls) == 3  # stopped on the third frame, not after the whole clip
+    seen.clear()
+    R.apply_look("hitchcock", x[:, :16, :16], progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(k, 4) for k in range(1, 5)]
+    R.apply_effect("reverse", x, {}, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (1, 1)
+
+
+def test_checked_entry_points_match_the_raw_functions() -> None:
+    x = clip()
+    assert torch.equal(E.vignette(x, strength=0.5), R.EFFECTS["vignette"].fn(x, strength=0.5, radius=0.75,
+                                                                              softness=0.5))
+    with pytest.raises(E.EffectError, match=r"^vignette.strength must be in \[0, 1\], got 2$"):
+        E.vignette(x, strength=2.0)
 
 
 @pytest.mark.parametrize(("name", "params"), [
@@ -96,6 +181,7 @@ def test_declared_ranges_are_accepted_by_the_functions(name: str) -> None:
     ("freeze_frame", {"duration": 1.5}), ("boomerang", {"seamless": 1}), ("speed_ramp", {"curve": 3}),
     ("tenet_reverse", {}), ("depth_of_field", {"depth": [1, 2]}), ("apply_lut", {"lut": 5}),
     ("halation", {"tint": "1, 2, 0"}), ("dolly_zoom", {"focal_ratio": "a, b"}), ("nope", {}),
+    ("apply_lut", {"lut": "/etc/passwd"}), ("apply_lut", {"lut": "x.cube"}),
     ("grade", {"saturation": None, "strength": None}), ("speed_ramp", {"curve": "0:1:1"}),
 ])
 def test_bad_params_raise_one_line_value_errors(name: str, params: dict) -> None:
@@ -124,7 +210,7 @@ def test_looks_run_deterministically(look: str) -> None:
     assert torch.equal(y[..., 3], x[..., 3])
     assert {e for e, _ in R.LOOKS[look]} & {"grade"}
     for eff, params in R.LOOKS[look]:
-        R.validate_params(eff, params)
+        R.validate(eff, params)
     with pytest.raises(ValueError):
         R.apply_look("kubrick", x)
 
@@ -154,7 +240,8 @@ def test_random_in_range_params_never_crash(name: str, data: st.DataObject) -> N
 
 def test_library_is_pure() -> None:
     forbidden = {"comfy", "folder_paths", "server", "nodes", "execution"}
-    mine = ("__init__", "_core", "_flow", "time", "lens", "color", "frame", "stylised", "deflicker", "registry")
+    mine = ("__init__", "_core", "_flow", "time", "lens", "color", "frame", "stylised", "deflicker", "registry",
+            "params", "params_text")
     for path in (Path(R.__file__).parent / f"{m}.py" for m in mine):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -162,4 +249,4 @@ def test_library_is_pure() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
             for n in names:
                 assert n.split(".")[0] not in forbidden, (path.name, n)
-        assert len(path.read_text().splitlines()) < 420, path.name
+        assert len(path.read_text().splitlines()) < 400, path.name
