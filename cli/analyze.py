@@ -9,11 +9,12 @@ from pathlib import Path
 
 from ..trajectory.stroke.format import parse_strokes
 from ..trajectory.stroke.intent import analyze
+from . import COMMANDS
 from .io_util import read_text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analyze", help="classify stroke files (straight, arc, circle, spiral, zigzag, freeform)",
+    p = sub.add_parser("analyze", help=COMMANDS["analyze"],
                        description="Print one JSON line per stroke file: {\"file\", \"intent\", \"confidence\", "
                                    "...attributes}. A bad file prints a one-line error on stderr; the exit status "
                                    "is 2 if any file was bad.")

@@ -1,8 +1,8 @@
 """Run one API-format prompt through the real ComfyUI executor, in this process, without an HTTP server.
 
-This file is executed as a script by :mod:`draw_to_video.cli.comfy` in a child Python whose working directory
-is the ComfyUI root (so ComfyUI's own top-level modules resolve exactly as when ComfyUI runs itself). It is
-never imported as part of the pack: ComfyUI loads the pack from ``<base>/custom_nodes/draw-to-video``, so each
+This file is executed as a script by :func:`draw_to_video.cli.host.run_prompt` in a child Python whose working
+directory is the ComfyUI root (so ComfyUI's own top-level modules resolve exactly as when ComfyUI runs itself). It
+is never imported as part of the pack: ComfyUI loads the pack from ``<base>/custom_nodes/draw-to-video``, so each
 module of the pack exists once in the process ("one import name per process").
 
 Protocol: reads a JSON job ``{"prompt": API_GRAPH, "outputs": [node ids] | null}`` from the file given by

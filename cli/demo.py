@@ -11,6 +11,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from . import COMMANDS
 from .errors import CLIError
 from .host import PACK_ROOT, run_prompt
 from .workflow import load_api_workflow, patch
@@ -20,7 +21,7 @@ WORKFLOW = ASSETS / "demo_workflow.json"  # written by scripts/workflow_specs.py
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="render the bundled photo along a drawn path into an mp4 and print its path",
+    p = sub.add_parser("demo", help=COMMANDS["demo"],
                        description="Render the bundled real photograph (with its real depth) along the bundled "
                                    "stroke through the real ComfyUI executor into an mp4, and print the mp4's path.")
     p.add_argument("--out", type=Path, default=Path("out/demo.mp4"), help="where to write the mp4 (default: %(default)s)")

@@ -8,6 +8,7 @@ import platform
 from pathlib import Path
 
 from .. import __version__
+from . import COMMANDS
 from .host import PACK_ROOT, comfyui_version, find_comfyui
 
 #: Model folders the pack reads (ComfyUI's ``models/<folder>``) and what it looks for in each.
@@ -20,7 +21,7 @@ MODEL_FOLDERS = {
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="report the ComfyUI, torch, device and optional models in use",
+    p = sub.add_parser("doctor", help=COMMANDS["doctor"],
                        description="Report which ComfyUI the CLI uses (and its version), torch and the device, and "
                                    "which optional models it finds in ComfyUI's model folders.")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")

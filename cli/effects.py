@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import COMMANDS
 from .errors import CLIError
 from .media import FrameWriter, read_clip
 
@@ -12,7 +13,7 @@ from .media import FrameWriter, read_clip
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..effects.registry import EFFECTS, LOOKS
 
-    p = sub.add_parser("effects", help="apply a cinematic look or effect to a video or image folder",
+    p = sub.add_parser("effects", help=COMMANDS["effects"],
                        description="Apply a director look (--look) or one effect (--effect with --param name=value "
                                    "pairs) to a video or a folder of frames. A video output is H.264; a folder gets "
                                    "lossless PNG frames. The same parameters as the effect nodes.")

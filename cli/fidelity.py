@@ -6,12 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
+from . import COMMANDS
 from .io_util import read_text
 from .media import read_clip
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("fidelity", help="score a clip's camera motion against a trajectory",
+    p = sub.add_parser("fidelity", help=COMMANDS["fidelity"],
                        description="Estimate the camera motion of VIDEO (or a folder of frames) and compare it with "
                                    "TRAJECTORY.json: prints JSON with rot_err_deg, trans_dir_err_deg, focal_err (means; "
                                    "null when not measurable), n_frames and the degenerate frames.")

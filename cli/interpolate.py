@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import COMMANDS
 from .errors import CLIError
 from .media import FrameWriter, read_frames
 
@@ -23,7 +24,7 @@ CHUNK = 16
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("interpolate", help="make in-between frames of a video or image folder (RIFE or optical flow)",
+    p = sub.add_parser("interpolate", help=COMMANDS["interpolate"],
                        description="Interpolate a video or a folder of frames: --x 2 doubles the frame rate. RIFE "
                                    "with your weights (--rife-weights), else weight-free optical flow. Scene cuts are "
                                    "held, never blended.")

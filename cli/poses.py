@@ -6,11 +6,12 @@ import argparse
 from pathlib import Path
 
 from ..trajectory.poses.text import FORMATS, trajectory_from_text, trajectory_to_text
+from . import COMMANDS
 from .io_util import read_text, write_atomic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("poses", help="convert pose files between json, re10k and motionctrl",
+    p = sub.add_parser("poses", help=COMMANDS["poses"],
                        description="Convert a camera path between the pack's trajectory JSON, RealEstate10K pose "
                                    "text (CameraCtrl; intrinsics normalised as in the file) and MotionCtrl's RT list. "
                                    "--width/--height/--fps/--fov fill in what the input format does not store.")

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from . import COMMANDS
 from .errors import CLIError
 from .host import run_prompt
 from .io_util import read_text
@@ -23,7 +24,7 @@ DEFAULT_WORKFLOW = "draw_to_video_2_5d"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("render", help="render an image along a drawn stroke through a workflow (default: 2.5D)",
+    p = sub.add_parser("render", help=COMMANDS["render"],
                        description="Render IMAGE along the stroke in STROKE.json through a shipped workflow in the "
                                    "real ComfyUI executor. A video path (.mp4) gets H.264; a directory gets lossless "
                                    "PNG frames. Without --depth the 2.5D workflow uses an approximate depth prior "

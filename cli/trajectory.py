@@ -12,12 +12,13 @@ from ..trajectory.camera.motion import EASINGS
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.poses.text import FORMATS, trajectory_to_text
 from ..trajectory.stroke.format import parse_strokes
+from . import COMMANDS
 from .errors import CLIError
 from .io_util import read_text, write_atomic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("trajectory", help="turn a stroke file into a camera trajectory file",
+    p = sub.add_parser("trajectory", help=COMMANDS["trajectory"],
                        description="Build the camera trajectory for a stroke file and write it as the pack's JSON, "
                                    "RealEstate10K pose text (CameraCtrl) or a MotionCtrl RT list.")
     p.add_argument("stroke", type=Path, metavar="STROKE.json", help="stroke JSON file (version 1)")
