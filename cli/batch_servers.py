@@ -1,6 +1,6 @@
-"""The servers of a batch: health and load polling, the ``/ws`` event listener, and per-prompt event trackers.
+"""The servers of a batch: health and load watching, the ``/ws`` event listener, and per-prompt event trackers.
 
-Each :class:`ServerSlot` runs two daemon threads. The watcher polls ``/queue`` every second while the server is up
+Each :class:`ServerSlot` runs two asyncio tasks. The watcher reads ``/queue`` every second while the server is up
 (other clients' prompts count as load) and, once it stops answering, ``/system_stats`` with exponential backoff
 (0.5 s doubling to 30 s) until it answers again; a server that comes back is re-checked for the workflow's node
 classes before it gets jobs. The listener keeps a websocket on ``/ws?clientId=<ours>`` and feeds ComfyUI's events
@@ -9,33 +9,32 @@ classes before it gets jobs. The listener keeps a websocket on ``/ws?clientId=<o
 
 from __future__ import annotations
 
-import http.client
+import asyncio
+import contextlib
 import json
-import threading
 import time
-import urllib.error
 from collections.abc import Callable, Iterable, Mapping
 
-from .client import ComfyClient
-from .ws import WebSocket
+import aiohttp
+
+from .client import ComfyAPI
 
 PROBE_TIMEOUT = 3.0
 MAX_BACKOFF = 30.0
 DONE_EVENTS = ("execution_success", "execution_error", "execution_interrupted")
-#: what a failed request to a server may raise (connection refused, reset, timeout, truncated or garbled answer)
-REQUEST_ERRORS = (OSError, ValueError, RuntimeError, http.client.HTTPException)
+#: what a failed request to a server raises (no answer, a garbled one, or an HTTP error status)
+REQUEST_ERRORS = (OSError, ValueError, RuntimeError)
 
 
 def reason(exc: BaseException) -> str:
     """A short human reason for a failed request ('connection refused', 'timed out' ...)."""
-    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
-        exc = exc.reason if isinstance(exc.reason, BaseException) else OSError(str(exc.reason))
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return " ".join(str(text).split()).lower()
+    return " ".join((str(exc) or type(exc).__name__).split()).lower()
+
+
+async def pause(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` pass, whichever is first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), max(0.0, seconds))
 
 
 class Tracker:
@@ -45,9 +44,9 @@ class Tracker:
                  titles: Mapping[str, str] | None = None) -> None:
         self.prompt_id = prompt_id
         self.titles = dict(titles or {})
-        self.done = threading.Event()
-        self.started = threading.Event()
-        self.changed = threading.Event()  # set on start and on end: wakes the poller
+        self.started = False
+        self.done = False
+        self.changed = asyncio.Event()  # set on start and on end: wakes the attempt waiting for its prompt
         self.t_start: float | None = None
         self.t_end: float | None = None
         self.nodes: dict[str, float] = {}
@@ -62,48 +61,46 @@ class Tracker:
             self._node = None
 
     def event(self, kind: str, data: Mapping[str, object], t: float) -> None:
-        before = (self.started.is_set(), self.done.is_set())
+        before = (self.started, self.done)
         self._event(kind, data, t)
-        if (self.started.is_set(), self.done.is_set()) != before:
+        if (self.started, self.done) != before:
             self.changed.set()
+
+    def _step(self, detail: str) -> None:
+        if self._on_step:
+            self._on_step(detail)
 
     def _event(self, kind: str, data: Mapping[str, object], t: float) -> None:
         if kind == "execution_start":
-            self.t_start = t
-            self.started.set()
+            self.t_start, self.started = t, True
         elif kind == "execution_cached":
             self.cached += [str(n) for n in data.get("nodes", []) or []]
         elif kind == "executing":
             self._close_node(t)
             node = data.get("node")
             if node is None:
-                self.t_end = self.t_end or t
-                self.done.set()
-            else:
-                self._node, self._node_t = str(node), t
-                if self.t_start is None:
-                    self.t_start = t
-                    self.started.set()
-                if self._on_step:
-                    self._on_step(self.titles.get(str(node), f"node {node}"))
-        elif kind == "progress" and self._on_step:
+                self.t_end, self.done = self.t_end or t, True
+                return
+            self._node, self._node_t = str(node), t
+            if self.t_start is None:
+                self.t_start, self.started = t, True
+            self._step(self.titles.get(str(node), f"node {node}"))
+        elif kind == "progress":
             node = str(data.get("node"))
-            self._on_step(f"{self.titles.get(node, f'node {node}')} {data.get('value')}/{data.get('max')}")
+            self._step(f"{self.titles.get(node, f'node {node}')} {data.get('value')}/{data.get('max')}")
         elif kind in DONE_EVENTS:
             self._close_node(t)
-            self.t_end = t
-            self.done.set()
+            self.t_end, self.done = t, True
 
 
 class ServerSlot:
-    """One ComfyUI server: its clients, health, our in-flight count, other clients' load and the trackers."""
+    """One ComfyUI server: its client, health, our in-flight count, other clients' load and the trackers."""
 
-    def __init__(self, url: str, index: int, classes: Iterable[str], wake: Callable[[], None]) -> None:
+    def __init__(self, url: str, index: int, classes: Iterable[str], wake: asyncio.Event) -> None:
         self.url = url.rstrip("/")
         self.index = index
         self.classes = sorted(set(classes))
-        self.client = ComfyClient(self.url, timeout=60.0)
-        self.probe = ComfyClient(self.url, timeout=PROBE_TIMEOUT)
+        self.api = ComfyAPI(self.url, timeout=60.0)
         self.up = False
         self.usable = False
         self.error = "not checked yet"
@@ -114,25 +111,25 @@ class ServerSlot:
         self.ws_ok = False
         self.specs: dict[str, dict] = {}
         self.trackers: dict[str, Tracker] = {}
-        self._wake = wake
-        self._kick = threading.Event()
-        self._stop = threading.Event()
-        self._ws: WebSocket | None = None
+        self._wake = wake  # set when the server becomes usable: the scheduler looks again
+        self._kick = asyncio.Event()  # set when the server looks gone: the watcher checks at once
+        self._tasks: list[asyncio.Task] = []
 
     # -- health ---------------------------------------------------------------------------------------------------
-    def check(self) -> bool:
+    async def check(self) -> bool:
         """``/system_stats``, then (if the server was not usable) the workflow's node classes via ``/object_info``."""
         try:
-            self.probe.system_stats()
+            await self.api.system_stats(timeout=PROBE_TIMEOUT)
             if not self.usable:
-                self.specs = {c: self.probe.object_info(c).get(c) for c in self.classes}
+                infos = await asyncio.gather(*(self.api.object_info(c, PROBE_TIMEOUT) for c in self.classes))
+                self.specs = {c: info.get(c) for c, info in zip(self.classes, infos)}
                 missing = [c for c, s in self.specs.items() if not isinstance(s, dict)]
                 if missing:
                     self.up, self.error = False, f"lacks node class(es) {', '.join(missing)}"
                     self.next_check = time.monotonic() + MAX_BACKOFF
                     return False
             self.up, self.usable, self.fails, self.error = True, True, 0, ""
-            self._wake()
+            self._wake.set()
             return True
         except REQUEST_ERRORS as exc:
             self.mark_down(reason(exc))
@@ -148,54 +145,52 @@ class ServerSlot:
         self.next_check = time.monotonic() + min(MAX_BACKOFF, 0.5 * 2 ** (self.fails - 1))
         self._kick.set()
 
-    def refresh_load(self) -> None:
+    async def refresh_load(self) -> None:
         try:
-            q = self.probe.queue_status()
+            q = await self.api.queue_status(timeout=PROBE_TIMEOUT)
         except REQUEST_ERRORS as exc:
             self.mark_down(reason(exc))
             return
         items = [*q.get("queue_running", []), *q.get("queue_pending", [])]
         self.external = sum(1 for it in items if isinstance(it, list) and len(it) > 3 and isinstance(it[3], dict)
-                            and it[3].get("client_id") != self.client.client_id)
+                            and it[3].get("client_id") != self.api.client_id)
 
-    def _watch(self) -> None:
-        while not self._stop.is_set():
+    async def _watch(self) -> None:
+        while True:
             if self.up:
-                self.refresh_load()
-                self._kick.wait(1.0)
+                await self.refresh_load()
+                await pause(self._kick, 1.0)
+            elif (delay := self.next_check - time.monotonic()) > 0:
+                await pause(self._kick, min(delay, 1.0))
             else:
-                delay = self.next_check - time.monotonic()
-                if delay > 0:
-                    self._kick.wait(min(delay, 1.0))
-                else:
-                    self.check()
+                await self.check()
             self._kick.clear()
 
     # -- websocket ------------------------------------------------------------------------------------------------
-    def _listen(self) -> None:
-        url = self.url.replace("http", "ws", 1) + f"/ws?clientId={self.client.client_id}"
-        while not self._stop.is_set():
+    async def _listen(self) -> None:
+        while True:
             if not self.up:
-                self._stop.wait(0.2)
+                await asyncio.sleep(0.2)
                 continue
             try:
-                self._ws = WebSocket.connect(url, timeout=PROBE_TIMEOUT)
+                ws = await self.api.websocket(PROBE_TIMEOUT)
             except OSError:
-                self._stop.wait(1.0)
+                await asyncio.sleep(1.0)
                 continue
             self.ws_ok = True
             try:
-                while (msg := self._ws.recv()) is not None:
-                    if isinstance(msg, str):
-                        self._dispatch(msg, time.monotonic())
-            except (OSError, ValueError):  # dropped, or garbled (bad UTF-8): reconnect
+                async for msg in ws:
+                    if msg.type == aiohttp.WSMsgType.TEXT:
+                        self._dispatch(msg.data, time.monotonic())
+                    elif msg.type == aiohttp.WSMsgType.ERROR:
+                        break
+            except (aiohttp.ClientError, OSError, ValueError):  # dropped, or garbled: reconnect
                 pass
             finally:
                 self.ws_ok = False
-                self._ws.close()
-            if not self._stop.is_set():
-                self._kick.set()  # the socket dropped: the watcher checks the server now
-                self._stop.wait(0.5)
+                await ws.close()
+            self._kick.set()  # the socket dropped: the watcher checks the server now
+            await asyncio.sleep(0.5)
 
     def _dispatch(self, text: str, t: float) -> None:
         try:
@@ -209,14 +204,15 @@ class ServerSlot:
                 tracker.event(str(msg.get("type")), data, t)
 
     def start(self) -> None:
-        for target in (self._watch, self._listen):
-            threading.Thread(target=target, name=f"batch-{target.__name__}-{self.index}", daemon=True).start()
+        self._tasks = [asyncio.create_task(self._watch()), asyncio.create_task(self._listen())]
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._kick.set()
-        if self._ws is not None:
-            self._ws.close()
+    async def stop(self) -> None:
+        """End the watcher and the listener, and close the server's session."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.api.close()
 
 
 def refusal(details: object, graph: dict) -> str:
@@ -232,25 +228,25 @@ def refusal(details: object, graph: dict) -> str:
     return "server refused the workflow: " + ("; ".join(parts) or str(details)[:200])
 
 
-def cancel(slot: ServerSlot, prompt_id: str, tries: int = 10, pause: float = 0.2) -> None:
+async def cancel(slot: ServerSlot, prompt_id: str, tries: int = 10, wait: float = 0.2) -> None:
     """Best effort: drop the prompt from the server's queue, or interrupt it while it runs, until it is gone.
 
     The interrupt is repeated: one sent while the server is starting the prompt is cleared by ComfyUI's executor.
     """
     for _ in range(tries):
         try:
-            q = slot.probe.queue_status()
+            q = await slot.api.queue_status(timeout=PROBE_TIMEOUT)
             ids = {k: {it[1] for it in q.get(k, []) if isinstance(it, list) and len(it) > 1}
                    for k in ("queue_running", "queue_pending")}
             if prompt_id in ids["queue_pending"]:
-                slot.probe.delete_from_queue(prompt_id)
+                await slot.api.delete_from_queue(prompt_id)
             elif prompt_id in ids["queue_running"]:
-                slot.probe.interrupt(prompt_id)
+                await slot.api.interrupt(prompt_id)
             else:
                 return
         except REQUEST_ERRORS:
             return
-        time.sleep(pause)
+        await asyncio.sleep(wait)
 
 
 def timings(entry: dict, tr: Tracker, graph: dict, t0: float, t_up: float, t_q: float, wall_q: float,

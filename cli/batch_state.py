@@ -12,7 +12,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -71,7 +70,6 @@ class BatchState:
 
     def __init__(self, out: Path, workflow: str) -> None:
         self.path = out / STATE_NAME
-        self.lock = threading.Lock()
         self.data: dict = {"version": STATE_VERSION, "workflow": workflow, "jobs": {}}
         if self.path.is_file():
             try:
@@ -85,9 +83,8 @@ class BatchState:
         return dict(self.data["jobs"].get(job_id, {}))
 
     def update(self, job_id: str, **fields: object) -> None:
-        with self.lock:
-            self.data["jobs"].setdefault(job_id, {}).update(fields, updated=time.time())
-            write_json_atomic(self.path, self.data)
+        self.data["jobs"].setdefault(job_id, {}).update(fields, updated=time.time())
+        write_json_atomic(self.path, self.data)
 
 
 class Progress:
@@ -97,7 +94,6 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.total = total
-        self.lock = threading.Lock()
         self.rows: dict[str, str] = {}  # in-flight job -> its line
         self.counts = {"done": 0, "failed": 0, "skipped": 0}
         self.drawn = 0
@@ -113,28 +109,26 @@ class Progress:
     def state(self, job_id: str, state: str, detail: str = "") -> None:
         """A job changed state (``queued``, ``running``, ``done``, ``retry`` ...): always shown."""
         line = f"{job_id}: {state}" + (f" {detail}" if detail else "")
-        with self.lock:
-            if state in self.counts:
-                self.counts[state] += 1
-            if state in ("done", "failed", "skipped"):
-                self.rows.pop(job_id, None)
-            else:
-                self.rows[job_id] = line
-            if self.tty:
-                self._draw(permanent=line if state in ("done", "failed", "retry") else None)
-            else:
-                self.stream.write(f"{line}  {self._overall()}\n")
-                self.stream.flush()
+        if state in self.counts:
+            self.counts[state] += 1
+        if state in ("done", "failed", "skipped"):
+            self.rows.pop(job_id, None)
+        else:
+            self.rows[job_id] = line
+        if self.tty:
+            self._draw(permanent=line if state in ("done", "failed", "retry") else None)
+        else:
+            self.stream.write(f"{line}  {self._overall()}\n")
+            self.stream.flush()
 
     def step(self, job_id: str, detail: str) -> None:
         """Fine-grained progress (a node's steps): only redrawn on a terminal, at most 10 times a second."""
         if not self.tty:
             return
-        with self.lock:
-            if job_id in self.rows:
-                self.rows[job_id] = f"{job_id}: running {detail}"
-            if time.monotonic() - self.last_draw > 0.1:
-                self._draw()
+        if job_id in self.rows:
+            self.rows[job_id] = f"{job_id}: running {detail}"
+        if time.monotonic() - self.last_draw > 0.1:
+            self._draw()
 
     def _draw(self, permanent: str | None = None) -> None:
         out = [f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""]

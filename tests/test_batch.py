@@ -1,14 +1,11 @@
 """``draw-to-video batch`` against two real ComfyUI servers: spreading jobs, a server killed mid-run and restarted,
-resume, node errors that are not retried, bad job lines, unreachable servers; plus the websocket client's framing."""
+resume, node errors that are not retried, bad job lines, unreachable servers."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +20,6 @@ import pytest
 from skimage import data as skdata
 
 from draw_to_video.cli import main
-from draw_to_video.cli.ws import WebSocket, accept_key, encode_frame
 from draw_to_video.trajectory.stroke.format import make_stroke_set
 
 from comfy_harness import free_port, start_server
@@ -117,34 +113,6 @@ def check_job_folder(folder: Path) -> dict:
         frames = list(c.decode(video=0))
     assert len(frames) == FRAMES and (frames[0].width, frames[0].height) == (W, H)
     return json.loads((folder / "result.json").read_text())
-
-
-# -- the websocket client, against a socketpair ------------------------------------------------------------------
-def test_ws_accept_key_matches_rfc6455():
-    key = base64.b64encode(b"the sample nonce").decode()
-    assert accept_key(key) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 section 1.3
-    expect = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-    assert accept_key(key) == expect.decode()
-
-
-def test_ws_joins_fragments_answers_pings_and_ends_on_close():
-    a, b = socket.socketpair()
-    ws = WebSocket(a)
-    text = json.dumps({"type": "executing", "data": {"node": "6", "prompt_id": "p"}}) * 20  # > 125 bytes
-    raw = text.encode()
-    b.sendall(bytes([0x01, 100]) + raw[:100]  # unmasked first fragment of a text message
-              + bytes([0x89, 2]) + b"hi"  # a ping in between
-              + bytes([0x80, 126]) + len(raw[100:]).to_bytes(2, "big") + raw[100:]  # final continuation
-              + bytes([0x82, 3]) + b"\x00\x01\x02" + bytes([0x88, 2]) + b"\x03\xe8")
-    assert ws.recv() == text
-    pong = b.recv(64)
-    mask = pong[2:6]
-    assert pong[0] == 0x8A and pong[1] == 0x80 | 2 and bytes(x ^ mask[i % 4] for i, x in enumerate(pong[6:])) == b"hi"
-    assert ws.recv() == b"\x00\x01\x02"
-    assert ws.recv() is None and ws.closed
-    frame = encode_frame(0x1, b"x" * 70000, mask=b"\x01\x02\x03\x04")
-    assert frame[1] == 0x80 | 127 and int.from_bytes(frame[2:10], "big") == 70000 and len(frame) == 14 + 70000
-    b.close()
 
 
 # -- bad input: nothing is queued -------------------------------------------------------------------------------
