@@ -1,10 +1,12 @@
-"""What every node module shares: the id prefix, the category, the custom types and what flows on them, and the
-cancel hook. Node modules import this; it imports no node module (the node list lives in ``nodes/__init__.py``)."""
+"""What every node module shares: the id prefix, the category, the custom types and what flows on them, the cancel
+hook and the small IMAGE/MASK converters. Node modules import this (and the other shared modules, :mod:`.inputs`,
+:mod:`.models` and :mod:`.rendering`); it imports no node module (the node list lives in ``nodes/__init__.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from comfy_api.latest import io
 
@@ -47,3 +49,16 @@ def cancel_hook() -> bool:
 
     mm.throw_exception_if_processing_interrupted()
     return False
+
+
+def image_batch(rgb_uint8: np.ndarray) -> torch.Tensor:
+    """``[H,W,3]`` uint8 -> ComfyUI IMAGE ``[1,H,W,3]`` float."""
+    return torch.from_numpy(np.ascontiguousarray(rgb_uint8)).float().div(255.0)[None]
+
+
+def depth_preview(depth: torch.Tensor) -> torch.Tensor:
+    """A MASK ``[B,H,W]`` in 0..1 for looking at a depth map: bright = near (as depth nodes show it)."""
+    inv = 1.0 / depth.clamp_min(1e-6)
+    lo = inv.flatten(1).amin(1)[:, None, None]
+    hi = inv.flatten(1).amax(1)[:, None, None]
+    return ((inv - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)

@@ -10,15 +10,12 @@ from comfy_api.latest import io
 
 from ..trajectory.camera.build import ShotOptions, build_trajectory
 from ..trajectory.camera.model import CameraTrajectory
-from ..trajectory.camera.motion import EASINGS
-from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.camera.preview import path_scribble, preview_image
 from ..trajectory.stroke.format import StrokeSet
 from ..trajectory.stroke.intent import Intent as IntentValue
 from ..trajectory.stroke.prepare import prepare
-from .base import CATEGORY, PREFIX, Depth, DepthValue, Intent, Strokes, Trajectory
-
-MAX_FRAMES = 1000
+from . import inputs
+from .base import CATEGORY, PREFIX, Depth, DepthValue, Intent, Strokes, Trajectory, image_batch
 
 
 def trajectory_summary(traj: CameraTrajectory) -> str:
@@ -29,11 +26,6 @@ def trajectory_summary(traj: CameraTrajectory) -> str:
                        "width": traj.width, "height": traj.height,
                        "travel": float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()),
                        "fov_y_deg": [float(fov.min()), float(fov.max())]})
-
-
-def image_batch(rgb_uint8: np.ndarray) -> torch.Tensor:
-    """``[H,W,3]`` uint8 -> ComfyUI IMAGE ``[1,H,W,3]`` float."""
-    return torch.from_numpy(np.ascontiguousarray(rgb_uint8)).float().div(255.0)[None]
 
 
 class CameraTrajectoryNode(io.ComfyNode):
@@ -49,21 +41,8 @@ class CameraTrajectoryNode(io.ComfyNode):
                         "straight = dolly/truck/pull back, arc = arc shot, circle = orbit, spiral = orbit + push or "
                         "pull, zigzag = whip pans, freeform = fly along the path.",
             inputs=[
-                io.Combo.Input("preset", options=PRESET_NAMES, default="auto",
-                               tooltip="auto = from the stroke's intent; any other name is a cinematic preset."),
-                io.Int.Input("frames", default=49, min=1, max=MAX_FRAMES,
-                             tooltip="Number of frames (25 for SVD-XT, 14 for SVD; more are sampled in windows)."),
-                io.Float.Input("fps", default=24.0, min=1.0, max=240.0, step=1.0, tooltip="Frames per second."),
-                io.Int.Input("width", default=1024, min=16, max=8192, step=8,
-                             tooltip="Width in pixels of the frames the trajectory's intrinsics are for."),
-                io.Int.Input("height", default=576, min=16, max=8192, step=8,
-                             tooltip="Height in pixels of the frames the trajectory's intrinsics are for."),
-                io.Float.Input("strength", default=1.0, min=0.0, max=5.0, step=0.05,
-                               tooltip="How far the camera moves (0 = static, 1 = the preset's natural amount)."),
-                io.Combo.Input("easing", options=list(EASINGS), default="ease_in_out",
-                               tooltip="Timing curve of the move."),
-                io.Float.Input("fov_deg", default=50.0, min=10.0, max=120.0, step=0.5,
-                               tooltip="Vertical field of view of the source image's camera, in degrees."),
+                inputs.preset(), inputs.frames(), inputs.fps(), inputs.width(), inputs.height(), inputs.strength(),
+                inputs.easing(), inputs.fov_deg(),
                 io.Float.Input("shake", default=0.0, min=0.0, max=10.0, step=0.05,
                                tooltip="Extra handheld shake (seeded, low-pass); 0 = none beyond the preset's own."),
                 io.Int.Input("seed", default=0, min=0, max=2**31 - 1, tooltip="Seed of the shake."),
@@ -127,8 +106,7 @@ class PathScribble(io.ComfyNode):
             description="The drawn path as a white-on-black IMAGE, for ControlNet scribble users.",
             inputs=[
                 Strokes.Input("strokes", tooltip="The drawn path."),
-                io.Int.Input("width", default=1024, min=16, max=8192, step=8, tooltip="Output width in pixels."),
-                io.Int.Input("height", default=576, min=16, max=8192, step=8, tooltip="Output height in pixels."),
+                inputs.width("Output width in pixels."), inputs.height("Output height in pixels."),
                 io.Int.Input("thickness", default=3, min=1, max=64, tooltip="Line thickness in output pixels."),
             ],
             outputs=[io.Image.Output(display_name="scribble")],

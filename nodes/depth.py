@@ -6,17 +6,9 @@ import torch
 from comfy_api.latest import io
 
 from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, FALLBACK_NOTE, depth_from_map, fallback_depth_prior
-from .base import CATEGORY, PREFIX, Depth, DepthValue
+from .base import CATEGORY, PREFIX, Depth, DepthValue, depth_preview
 
 KINDS = ["inverse_depth", "depth", "disparity_normalised"]
-
-
-def depth_preview(depth: torch.Tensor) -> torch.Tensor:
-    """A MASK ``[B,H,W]`` in 0..1 for looking at a depth map: bright = near (as depth nodes show it)."""
-    inv = 1.0 / depth.clamp_min(1e-6)
-    lo = inv.flatten(1).amin(1)[:, None, None]
-    hi = inv.flatten(1).amax(1)[:, None, None]
-    return ((inv - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
 
 
 class DepthFromImage(io.ComfyNode):

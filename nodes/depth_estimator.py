@@ -1,8 +1,8 @@
 """A built-in depth estimator: Depth Anything (V1/V2, relative or metric) through ``transformers``.
 
 Models are Hugging Face format *folders* (``config.json`` + ``model.safetensors``, e.g. a copy of
-``depth-anything/Depth-Anything-V2-Small-hf``) under ComfyUI's ``models/depth`` (registered here, next to any
-existing registration). Nothing is ever downloaded: models load with ``local_files_only=True``.
+``depth-anything/Depth-Anything-V2-Small-hf``) under ComfyUI's ``models/depth`` (:data:`FOLDER`, registered when the pack
+loads, see ``nodes/__init__.py``). Nothing is ever downloaded: models load with ``local_files_only=True``.
 
 Preprocessing is done in torch on the compute device, batched: the shorter side is resized to ``resolution`` (a
 multiple of the 14-pixel patch, the longer side keeps the aspect ratio and is rounded to a multiple of 14), then
@@ -16,36 +16,26 @@ from __future__ import annotations
 import json
 import math
 import os
-import threading
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from comfy_api.latest import io
 
+from ..trajectory.checks import check_shape
 from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, depth_from_map
-from .base import CATEGORY, PREFIX, Depth, DepthValue
-from .depth import depth_preview
+from . import models
+from .base import CATEGORY, PREFIX, Depth, DepthValue, depth_preview
 
 FOLDER = "depth"
 PATCH = 14
 #: The combo entry shown while ``models/depth`` holds no model folder.
 PLACEHOLDER = "(no depth model found)"
-PRECISIONS = {"auto": None, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 MAX_ASPECT = 4  # the longer processing side is capped at this many times the resolution
 _MAX_SCAN_DEPTH = 3  # model folders may sit up to this many levels below a models/depth folder
 _PIXELS_PER_CHUNK = 8 * 518 * 518  # processing pixels per model call on an accelerator (a quarter on the CPU)
-
-
-def _register_folder() -> None:
-    import folder_paths
-
-    folder_paths.add_model_folder_path(FOLDER, os.path.join(folder_paths.models_dir, FOLDER))
-
-
-_register_folder()
 
 
 def _where() -> str:
@@ -99,16 +89,6 @@ def missing_message(name: str) -> str:
     return f"depth model {name!r} not found: pick one from the list, or {hint}"
 
 
-def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """auto: fp16 on CUDA, fp32 elsewhere; fp16 is only used on CUDA (fp32 instead)."""
-    dtype = PRECISIONS[precision]
-    if dtype is None:
-        return torch.float16 if device.type == "cuda" else torch.float32
-    if dtype == torch.float16 and device.type != "cuda":
-        return torch.float32
-    return dtype
-
-
 def processing_size(height: int, width: int, resolution: int) -> tuple[int, int]:
     """Model input size: shorter side ``resolution`` (snapped to a multiple of 14), aspect kept, both sides
     multiples of 14; the longer side is capped at ``MAX_ASPECT * resolution``."""
@@ -149,18 +129,12 @@ class DepthModel:
     """A loaded Depth Anything model with what its preprocessing and conversion need."""
 
     model: torch.nn.Module
-    mean: torch.Tensor  # [3] on the device, float32
+    mean: torch.Tensor  # [3] float32 (CPU)
     std: torch.Tensor
     kind: str  # depth_from_map kind of the raw prediction: "inverse_depth" (relative) or "depth" (metric)
     name: str
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.model.parameters()).dtype
-
-
-_CACHE: dict[tuple[str, float, str, str], DepthModel] = {}
-_LOCK = threading.Lock()
+    dtype: torch.dtype
+    device: torch.device  # where it runs (its weights are there after models.use)
 
 
 def _read_json(path: str) -> dict:
@@ -199,29 +173,28 @@ def _load(path: str, name: str, dtype: torch.dtype, device: torch.device) -> Dep
     except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
         first = (str(exc).strip().splitlines() or [""])[0]
         raise ValueError(f"could not load depth model {name!r} from {path}: {type(exc).__name__}: {first}") from None
-    model = model.to(device=device, dtype=dtype).eval().requires_grad_(False)
+    model = model.to(dtype=dtype).eval().requires_grad_(False)
     mean, std = _mean_std(path)
     kind = "depth" if cfg.get("depth_estimation_type") == "metric" else "inverse_depth"
-    return DepthModel(model, torch.tensor(mean, device=device), torch.tensor(std, device=device), kind, name)
+    return DepthModel(model, torch.tensor(mean), torch.tensor(std), kind, name, dtype, device)
 
 
-def load_cached(name: str, precision: str) -> DepthModel:
-    """The model of folder ``name`` in ``models/depth``, cached by (path, mtime, dtype, device)."""
+def load_cached(name: str, precision: str) -> models.Managed[DepthModel]:
+    """The model of folder ``name`` in ``models/depth`` from the pack's model cache (see :mod:`.models`)."""
     import comfy.model_management as mm
 
     path = model_path(name)
     if path is None:
         raise ValueError(missing_message(name))
     device = mm.get_torch_device()
-    dtype = resolve_dtype(precision, device)
+    dtype = models.resolve_dtype(precision, device)
     mtime = max(os.path.getmtime(os.path.join(path, f)) for f in os.listdir(path))
-    key = (path, mtime, str(dtype), str(device))
-    with _LOCK:
-        if key not in _CACHE:
-            for k in [k for k in _CACHE if k[0] == path]:
-                del _CACHE[k]
-            _CACHE[key] = _load(path, name, dtype, device)
-        return _CACHE[key]
+
+    def load() -> tuple[DepthModel, torch.nn.Module]:
+        dm = _load(path, name, dtype, device)
+        return dm, dm.model
+
+    return models.cached("depth", path, dtype, device, mtime, load)
 
 
 def _chunk_size(size: tuple[int, int], device: torch.device) -> int:
@@ -229,25 +202,25 @@ def _chunk_size(size: tuple[int, int], device: torch.device) -> int:
     return max(1, min(16, budget // (size[0] * size[1])))
 
 
-def estimate_raw(images: torch.Tensor, dm: DepthModel, resolution: int) -> torch.Tensor:
+def estimate_raw(images: torch.Tensor, managed: models.Managed[DepthModel], resolution: int) -> torch.Tensor:
     """The model's raw prediction for an IMAGE batch, resized to the image size: float32 ``[B,H,W]`` on the
     intermediate device. One chunk per model call, with a progress step and the cancel check per chunk."""
     import comfy.model_management as mm
     import comfy.utils
 
     b, h, w, _ = images.shape
-    device = dm.mean.device
+    dm = managed.value
+    device = dm.device
     size = processing_size(h, w, resolution)
     n = _chunk_size(size, device)
-    if device.type != "cpu":
-        weights = sum(p.numel() * p.element_size() for p in dm.model.parameters())
-        mm.free_memory(weights + n * size[0] * size[1] * 1024, device)  # rough activation estimate
+    models.use(managed, memory_required=n * size[0] * size[1] * 1024)  # rough activation estimate
+    mean, std = dm.mean.to(device), dm.std.to(device)
     pbar = comfy.utils.ProgressBar(math.ceil(b / n))
     out: list[torch.Tensor] = []
     with torch.inference_mode():
         for i in range(0, b, n):
             mm.throw_exception_if_processing_interrupted()
-            x = preprocess(images[i:i + n].to(device, non_blocking=True), size, dm.mean, dm.std, dm.dtype)
+            x = preprocess(images[i:i + n].to(device, non_blocking=True), size, mean, std, dm.dtype)
             pred = dm.model(pixel_values=x).predicted_depth
             out.append(postprocess(pred, h, w).to(mm.intermediate_device()))
             pbar.update(1)
@@ -277,9 +250,8 @@ class DepthEstimator(io.ComfyNode):
                                tooltip="Scene depth of the nearest content (the subject is at 1.0)."),
                 io.Float.Input("far", default=DEFAULT_FAR, min=1.01, max=10000.0, step=0.1,
                                tooltip="Scene depth of the farthest content (sky, background)."),
-                io.Combo.Input("precision", options=list(PRECISIONS), default="auto",
-                               tooltip="auto: fp16 on an NVIDIA GPU, fp32 otherwise. fp16 is only used on CUDA; "
-                                       "bf16 halves memory on recent GPUs."),
+                io.Combo.Input("precision", options=list(models.PRECISIONS), default="auto",
+                               tooltip=models.PRECISION_TOOLTIP),
             ],
             outputs=[Depth.Output(display_name="depth"), io.Mask.Output(display_name="preview"),
                      io.String.Output(display_name="info")],
@@ -295,17 +267,17 @@ class DepthEstimator(io.ComfyNode):
     @classmethod
     def execute(cls, image: torch.Tensor, model: str, resolution: int, near: float, far: float,
                 precision: str = "auto") -> io.NodeOutput:
-        if image.ndim != 4 or image.shape[-1] not in (1, 3, 4) or image.shape[0] < 1:
-            raise ValueError(f"image must be an IMAGE [B,H,W,C] with C in 1, 3, 4, got {tuple(image.shape)}")
+        check_shape(image, "B H W 1|3|4", "image")
         if not (near < 1.0 < far):
             raise ValueError(f"need near < 1.0 < far (the subject sits at 1.0), got near={near}, far={far}")
-        dm = load_cached(model, precision)
-        raw = estimate_raw(image, dm, int(resolution))
+        managed = load_cached(model, precision)
+        dm = managed.value
+        raw = estimate_raw(image, managed, int(resolution))
         depth = depth_from_map(raw.cpu(), dm.kind, near=near, far=far)
         b, h, w = depth.shape
         ph, pw = processing_size(h, w, int(resolution))
         info = (f"{dm.name}: {dm.kind.replace('_', ' ')} model, {str(dm.dtype).removeprefix('torch.')} on "
-                f"{dm.mean.device}, processed at {ph}x{pw} (HxW); depth {b} x {h}x{w}, range "
+                f"{dm.device}, processed at {ph}x{pw} (HxW); depth {b} x {h}x{w}, range "
                 f"{float(depth.min()):.4g}..{float(depth.max()):.4g}")
         return io.NodeOutput(DepthValue(depth), depth_preview(depth), info)
 

@@ -1,13 +1,12 @@
 """Frame interpolation nodes: a RIFE weights loader, the interpolator (RIFE or weight-free optical flow) and retiming.
 
-RIFE weights live in ComfyUI's ``models/interpolation`` (registered here); the ``ckpts/rife`` folder of
-ComfyUI-Frame-Interpolation is searched too, so its ``rife*.pth`` files and ``flownet.pkl`` files work as they are.
+RIFE weights live in ComfyUI's ``models/interpolation`` (:data:`FOLDER`, registered when the pack loads, see
+``nodes/__init__.py``); the ``ckpts/rife`` folder of ComfyUI-Frame-Interpolation is searched too, so its ``rife*.pth`` files and ``flownet.pkl`` files work as they are.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 
 import torch
 from comfy_api.latest import io
@@ -16,31 +15,15 @@ from ..effects.interpolate import MODES, SCENE_CUT_THRESHOLD, fps_positions, int
 from ..effects.interpolate import retime as retime_clip
 from ..effects.rife import RIFE, SCALES, RIFEError, read_state_dict
 from ..effects.time import PRESET_CURVES
+from . import models
 from .base import CATEGORY, PREFIX, cancel_hook
 
 FOLDER = "interpolation"
-EXTENSIONS = {".pkl", ".pth", ".pt", ".ckpt", ".safetensors"}
-RIFEModel = io.Custom("DTV_RIFE_MODEL")  # local custom type: a loaded effects.rife.RIFE
+EXTENSIONS = frozenset({".pkl", ".pth", ".pt", ".ckpt", ".safetensors"})
+#: Where ComfyUI-Frame-Interpolation keeps RIFE weights, under a custom_nodes folder; also searched.
+LEGACY_FOLDER = ("ComfyUI-Frame-Interpolation", "ckpts", "rife")
+RIFEModel = io.Custom("DTV_RIFE_MODEL")  # local custom type: a models.Managed holding an effects.rife.RIFE
 NODE_MODES = [m for m in MODES if m != "blend"]
-PRECISIONS = {"auto": None, "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def _register_folder() -> None:
-    import folder_paths
-
-    folder_paths.add_model_folder_path(FOLDER, os.path.join(folder_paths.models_dir, FOLDER))
-    for root in folder_paths.get_folder_paths("custom_nodes"):
-        legacy = os.path.join(root, "ComfyUI-Frame-Interpolation", "ckpts", "rife")
-        if os.path.isdir(legacy):
-            folder_paths.add_model_folder_path(FOLDER, legacy)
-    paths, exts = folder_paths.folder_names_and_paths[FOLDER]
-    folder_paths.folder_names_and_paths[FOLDER] = (paths, set(exts) | EXTENSIONS)
-
-
-_register_folder()
-
-_CACHE: dict[tuple[str, float, str, str], RIFE] = {}
-_LOCK = threading.Lock()
 
 
 def _where() -> str:
@@ -49,8 +32,13 @@ def _where() -> str:
     return os.path.join(folder_paths.models_dir, FOLDER)
 
 
-def load_cached(name: str, precision: str) -> RIFE:
-    """The RIFE model for a file of ``models/interpolation``, cached by (path, mtime, dtype, device)."""
+def _load_rife(path: str, dtype: torch.dtype, device: torch.device) -> tuple[RIFE, torch.nn.Module]:
+    rife = RIFE(read_state_dict(path), device, dtype)  # weights_only loading, strict key check
+    return rife, rife.net
+
+
+def load_cached(name: str, precision: str) -> models.Managed[RIFE]:
+    """The RIFE model of a file in ``models/interpolation`` from the pack's model cache (see :mod:`.models`)."""
     import comfy.model_management as mm
     import folder_paths
 
@@ -59,18 +47,8 @@ def load_cached(name: str, precision: str) -> RIFE:
         raise ValueError(f"RIFE weights {name!r} not found: put flownet.pkl or rife*.pth files into {_where()} "
                          "(or ComfyUI-Frame-Interpolation's ckpts/rife) and refresh")
     device = mm.get_torch_device()
-    dtype = PRECISIONS[precision]
-    if dtype is None:
-        dtype = torch.float16 if device.type == "cuda" else torch.float32
-    if device.type == "cpu" and dtype == torch.float16:
-        dtype = torch.float32  # no float16 convolutions on the CPU
-    key = (path, os.path.getmtime(path), str(dtype), str(device))
-    with _LOCK:
-        if key not in _CACHE:
-            for k in [k for k in _CACHE if k[0] == path]:
-                del _CACHE[k]
-            _CACHE[key] = RIFE(read_state_dict(path), device, dtype)
-        return _CACHE[key]
+    dtype = models.resolve_dtype(precision, device)
+    return models.cached("rife", path, dtype, device, os.path.getmtime(path), lambda: _load_rife(path, dtype, device))
 
 
 class RIFELoader(io.ComfyNode):
@@ -89,8 +67,8 @@ class RIFELoader(io.ComfyNode):
                 io.Combo.Input("model_name", options=folder_paths.get_filename_list(FOLDER),
                                tooltip="A weights file in models/interpolation (.pkl, .pth, .pt, .ckpt or "
                                        ".safetensors)."),
-                io.Combo.Input("precision", options=list(PRECISIONS), default="auto",
-                               tooltip="auto: fp16 on a GPU, fp32 on the CPU. fp16/bf16 halve memory on a GPU."),
+                io.Combo.Input("precision", options=list(models.PRECISIONS), default="auto",
+                               tooltip=models.PRECISION_TOOLTIP),
             ],
             outputs=[RIFEModel.Output(display_name="rife_model"), io.String.Output(display_name="variant")],
         )
@@ -99,8 +77,8 @@ class RIFELoader(io.ComfyNode):
     def validate_inputs(cls, model_name: str, precision: str) -> bool | str:
         import folder_paths
 
-        if precision not in PRECISIONS:
-            return f"precision must be one of {', '.join(PRECISIONS)}"
+        if precision not in models.PRECISIONS:
+            return f"precision must be one of {', '.join(models.PRECISIONS)}"
         if not model_name or folder_paths.get_full_path(FOLDER, model_name) is None:
             return (f"RIFE weights {model_name!r} not found: put flownet.pkl or rife*.pth files into {_where()} and "
                     "refresh")
@@ -112,7 +90,7 @@ class RIFELoader(io.ComfyNode):
             model = load_cached(model_name, precision)
         except RIFEError as exc:
             raise ValueError(f"{model_name}: {exc}") from None
-        return io.NodeOutput(model, model.spec.name)
+        return io.NodeOutput(model, model.value.spec.name)
 
 
 def _common_inputs() -> list:
@@ -144,6 +122,11 @@ def _run_options(images: torch.Tensor) -> dict:
     pbar = comfy.utils.ProgressBar(max(1, images.shape[0] - 1))
     return {"device": mm.get_torch_device(), "progress": lambda done, total: pbar.update_absolute(done, total),
             "cancel": cancel_hook, "empty_cache_every": 16}
+
+
+def _ready(rife_model: models.Managed[RIFE] | None) -> RIFE | None:
+    """The connected RIFE model, loaded on the compute device by ComfyUI's model management (None: flow)."""
+    return None if rife_model is None else models.use(rife_model)
 
 
 def _frames(images: torch.Tensor) -> torch.Tensor:
@@ -178,13 +161,13 @@ class Interpolate(io.ComfyNode):
     @classmethod
     def execute(cls, images: torch.Tensor, multiplier: int, source_fps: float, target_fps: float, mode: str,
                 scene_cut_threshold: float, scale: str = "1.0", ensemble: bool = False, fast: bool = False,
-                rife_model: RIFE | None = None) -> io.NodeOutput:
+                rife_model: models.Managed[RIFE] | None = None) -> io.NodeOutput:
         n = images.shape[0]
         if target_fps > 0:
             positions, fps = fps_positions(n, float(source_fps), float(target_fps)), float(target_fps)
         else:
             positions, fps = multiplier_positions(n, int(multiplier)), float(source_fps) * int(multiplier)
-        out = interpolate_at(_frames(images), positions, mode=mode, rife=rife_model,
+        out = interpolate_at(_frames(images), positions, mode=mode, rife=_ready(rife_model),
                              scene_cut_threshold=scene_cut_threshold, scale=float(scale), ensemble=ensemble, fast=fast,
                              **_run_options(images))
         return io.NodeOutput(out, fps)
@@ -227,8 +210,8 @@ class Retime(io.ComfyNode):
     @classmethod
     def execute(cls, images: torch.Tensor, curve: str, fps: float, strength: float, mode: str,
                 scene_cut_threshold: float, scale: str = "1.0", ensemble: bool = False, fast: bool = False,
-                rife_model: RIFE | None = None) -> io.NodeOutput:
-        out = retime_clip(_frames(images), curve, float(fps), strength=float(strength), mode=mode, rife=rife_model,
+                rife_model: models.Managed[RIFE] | None = None) -> io.NodeOutput:
+        out = retime_clip(_frames(images), curve, float(fps), strength=float(strength), mode=mode, rife=_ready(rife_model),
                           scene_cut_threshold=scene_cut_threshold, scale=float(scale), ensemble=ensemble, fast=fast,
                           **_run_options(images))
         return io.NodeOutput(out)

@@ -12,6 +12,7 @@ from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.poses.formats import to_cameractrl_poses, to_motionctrl, to_re10k, to_wan_embedding
 from ..trajectory.poses.text import EXTENSIONS, trajectory_from_text, trajectory_to_text
 from ..trajectory.poses.text import FORMATS as TEXT_FORMATS
+from . import inputs
 from .base import CATEGORY, PREFIX, Trajectory
 
 #: The type AnimateDiff-Evolved's CameraCtrl nodes and the Wan wrappers exchange.
@@ -101,13 +102,10 @@ class LoadTrajectory(io.ComfyNode):
             inputs=[
                 io.String.Input("text", multiline=True, default="", tooltip="The pose text."),
                 io.Combo.Input("format", options=FORMATS, default="json", tooltip="What the text is."),
-                io.Int.Input("width", default=1024, min=16, max=8192, step=8,
-                             tooltip="Frame width (RealEstate10K and MotionCtrl store no size)."),
-                io.Int.Input("height", default=576, min=16, max=8192, step=8, tooltip="Frame height."),
-                io.Float.Input("fps", default=24.0, min=1.0, max=240.0, tooltip="Frames per second if the format "
-                                                                                 "has no timestamps."),
-                io.Float.Input("fov_deg", default=50.0, min=10.0, max=120.0,
-                               tooltip="Vertical field of view for MotionCtrl RT (which has no intrinsics)."),
+                inputs.width("Frame width (RealEstate10K and MotionCtrl store no size)."),
+                inputs.height("Frame height."),
+                inputs.fps("Frames per second if the format has no timestamps."),
+                inputs.fov_deg("Vertical field of view for MotionCtrl RT (which has no intrinsics)."),
             ],
             outputs=[Trajectory.Output(display_name="trajectory")],
         )

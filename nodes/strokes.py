@@ -9,7 +9,6 @@ from comfy_api.latest import io
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.stroke.format import StrokeError, StrokeSet, parse_strokes
 from ..trajectory.stroke.intent import analyze
-from . import routes  # noqa: F401  (registers POST /draw_to_video/analyze, the drawing widget's live preview)
 from .base import CATEGORY, PREFIX, Intent, Strokes
 
 #: A gentle push toward the right third of a 1024x576 frame: what a new node starts with.

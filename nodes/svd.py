@@ -21,6 +21,7 @@ import comfy.utils
 import torch
 from comfy_api.latest import io
 
+from ..trajectory.checks import check_shape
 from ..trajectory.guidance import LatentGuidance, crossfade_into, latent_mask, plan_windows
 from .base import CATEGORY, PREFIX
 
@@ -55,9 +56,8 @@ def require_vae(vae) -> None:
 
 
 def check_frames(images: torch.Tensor, what: str = "target frames") -> None:
-    if images.ndim != 4 or images.shape[-1] < 3:
-        raise ValueError(f"{what} must be an IMAGE batch [frames,H,W,3], got {tuple(images.shape)}")
-    _, h, w, _ = images.shape
+    size = check_shape(images, "F H W 3|4", what)
+    h, w = size["H"], size["W"]
     if h % 8 or w % 8:
         raise ValueError(f"{what} are {w}x{h} px: width and height must be multiples of 8 (SVD latents are 1/8)")
 
@@ -76,7 +76,7 @@ def visibility_mask(mask: torch.Tensor | None, images: torch.Tensor, erode: int,
         return torch.ones(f, 1, h // 8, w // 8)
     if mask.ndim == 2:
         mask = mask[None]
-    if mask.ndim != 3 or mask.shape[0] not in (1, f):
+    if check_shape(mask, "N H W", "visibility mask")["N"] not in (1, f):
         raise ValueError(f"visibility mask must be [frames,H,W] with {f} frames (or 1), got {tuple(mask.shape)}")
     if tuple(mask.shape[1:]) != (h, w):
         raise ValueError(f"visibility mask is {mask.shape[2]}x{mask.shape[1]} px but the target frames are {w}x{h} px")

@@ -15,7 +15,7 @@ from PIL import Image
 from draw_to_video.cli.client import ComfyError, output_items
 from draw_to_video.trajectory.camera.model import CameraTrajectory
 from draw_to_video.trajectory.camera.presets import PRESET_NAMES
-from draw_to_video.trajectory.stroke.format import make_stroke_set
+from draw_to_video.trajectory.stroke.format import DEDUP_EPS_PX, make_stroke_set
 
 from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text
 
@@ -139,7 +139,7 @@ def test_wan_node_rejects_wrong_frame_count_with_one_line(comfy):
 _stroke_text = st.one_of(
     st.builds(lambda pts: make_stroke_set(np.asarray(pts, float), 400, 300).to_json(),
               st.lists(st.tuples(st.floats(-50, 450), st.floats(-50, 350)), min_size=2, max_size=60)
-              .filter(lambda p: len(set(p)) > 1)),
+              .filter(lambda p: np.abs(np.asarray(p) - p[0]).max() > DEDUP_EPS_PX)),  # the validator's "distinct"
     st.just(_circle_json()),
     st.text(max_size=40),
     st.builds(json.dumps, st.dictionaries(st.sampled_from(["version", "canvas", "strokes"]),
