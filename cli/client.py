@@ -202,7 +202,7 @@ class ComfyAPI:
 
 
 class ComfyClient:
-    """:class:`ComfyAPI`'s calls, blocking: each runs in a fresh event loop with its own session."""
+    """The calls of :class:`ComfyAPI` that tests and scripts use, blocking: each in a fresh event loop and session."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
@@ -244,17 +244,8 @@ class ComfyClient:
     def queue_status(self, timeout: float | None = None) -> dict:
         return self._call(lambda api: api.queue_status(timeout))
 
-    def system_stats(self, timeout: float | None = None) -> dict:
-        return self._call(lambda api: api.system_stats(timeout))
-
     def object_info(self, node_class: str | None = None) -> dict:
         return self._call(lambda api: api.object_info(node_class))
-
-    def interrupt(self, prompt_id: str | None = None) -> None:
-        self._call(lambda api: api.interrupt(prompt_id))
-
-    def delete_from_queue(self, prompt_ids: list[str] | str) -> None:
-        self._call(lambda api: api.delete_from_queue(prompt_ids))
 
     def view(self, item: Mapping[str, object]) -> bytes:
         return self._call(lambda api: api.view(item))
