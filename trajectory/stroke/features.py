@@ -13,7 +13,11 @@ isotropic normalised coordinates, its pen-down/up hooks are cut, and it is resca
   own legs (turn angle, and sharpness = angle over 12% of the leg / angle over 45% of the leg,
   about 1 for a corner and 0.3-0.7 for the rounded crest of a wave or a loop); the longest run of
   >= 90 degree corners alternating in sign; how straight the legs between them are; and "kinks",
-  sharp bends of >= 40 degrees away from the ends (an L-shape has one, an arc none).
+  sharp bends of >= 40 degrees away from the ends (an L-shape has one, an arc none);
+* the turning function (smoothed heading): total absolute and net turning in turns, the share of
+  the absolute turning done in the sharpest 15% of the path (about 1 at zigzag corners, 0.15 on a
+  circle), the number of bends (runs of one turning sign of >= 45 degrees), the ratio of the
+  principal axes of the points and the gap between the ends relative to the bounding-box diagonal.
 """
 
 from __future__ import annotations
@@ -253,6 +257,27 @@ def _alternating_run_slice(turn: np.ndarray) -> slice:
     return slice(*best)
 
 
+def _turning_features(q: np.ndarray, hd: np.ndarray) -> dict[str, float]:
+    """Turning-function and extent features of the unit-length path ``q`` with smoothed heading ``hd``."""
+    dth = np.diff(hd)
+    mag = np.abs(dth)
+    total = max(float(mag.sum()), 1e-12)
+    top = np.sort(mag)[::-1][: max(1, int(round(0.15 * len(mag))))]
+    sign = np.sign(gaussian_filter1d(dth, 3.0, mode="nearest"))
+    cuts = np.flatnonzero(np.diff(sign) != 0) + 1
+    runs = np.abs(np.add.reduceat(dth, np.concatenate([[0], cuts])))
+    ev = np.linalg.eigvalsh(np.cov(q.T))
+    diag = max(float(np.linalg.norm(np.ptp(q, axis=0))), 1e-12)
+    return {
+        "turn_abs": total / (2 * np.pi),
+        "turn_net": abs(float(dth.sum())) / (2 * np.pi),
+        "turn_peak": float(top.sum()) / total,
+        "bends": float(np.sum(runs >= math.radians(45))),
+        "axis_ratio": float(np.sqrt(max(ev[0], 0.0) / max(ev[1], 1e-24))),
+        "end_gap": float(np.linalg.norm(q[-1] - q[0])) / diag,
+    }
+
+
 def measure(xy: np.ndarray, s: np.ndarray) -> tuple[dict[str, float], Geometry]:
     """Features (see the module docstring) of a path ``xy [n, 2]`` sampled at arc-length fractions ``s``."""
     q0 = _resampled(np.asarray(xy, dtype=np.float64), np.asarray(s, dtype=np.float64), N_FEATURE_SAMPLES)
@@ -276,6 +301,7 @@ def measure(xy: np.ndarray, s: np.ndarray) -> tuple[dict[str, float], Geometry]:
         "dev_two_sided": float(min(side.max(), -side.min())) / dev,
         "heading_rms_deg": math.degrees(float(np.sqrt(np.mean(_wrap(hd[mid] - math.atan2(u[1], u[0])) ** 2)))),
     }
+    f.update(_turning_features(q, hd))
     c, r = _circle_fit(q)
     if r < 10.0:
         rad = np.linalg.norm(q - c, axis=1)

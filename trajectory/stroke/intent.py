@@ -10,11 +10,12 @@ at least ~1.6 turns with a monotonic radius change; ``zigzag`` at least 2 sharp 
 reversals (3+ legs); ``freeform`` anything else (S-curves, waves, figure eights, letters, corners,
 loops followed by lines).
 
-The decision is a handful of transparent rules on the features of :mod:`.features`, each
-with a soft (logistic) margin. Every shape class gets a membership in 0..1 (a product of
-logistic terms), freeform gets ``1 - max(memberships)``, and the scores are the memberships
-normalised to sum 1. The thresholds were set on seed 0 of :mod:`.synthetic` and are
-reported on another seed by ``bench/bench_intent.py``.
+The decision is a small MLP (:mod:`.intent_model`) over the invariant features of
+:mod:`.features`, trained by ``scripts/train_intent.py`` on real human strokes (the development
+set, with rotation, jitter, resampling and pen-lift augmentation) plus the synthetic stroke model
+(:mod:`.synthetic`); its probabilities are temperature-calibrated on author-split cross-validation.
+``freeform`` is what people draw when no shape fits, not a shape drawn imperfectly.
+``bench/bench_intent.py`` reports the cross-validated accuracy, calibration and time.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import numpy as np
 
 from .features import N_FEATURE_SAMPLES, Geometry, measure
 from .format import StrokeSet
+from .intent_model import feature_vector, load_model
 from .prepare import PreparedStroke, prepare
 
 INTENTS = ("straight", "arc", "circle", "spiral", "zigzag", "freeform")
 SPEED_PROFILE_LEN = 16
 CLOSED_GAP = 0.08  #: a freeform stroke is closed when its ends are this close, relative to its length
+RUNNER_UP_RATIO = 0.5  #: the runner-up is reported when its probability is at least this share of the top one
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Intent:
     * ``reversals``: sharp (>= 90 degree) reversals of direction; zigzag legs - 1 for a zigzag.
     * ``closed``: True for circles and for freeform strokes whose ends meet (within 8% of the length).
     * ``speed_profile``: 16 samples of the drawing speed (mean 1) evenly spaced in arc length.
+    * ``runner_up``/``runner_up_confidence``: the second most likely class and its probability when
+      the call is close (at least half the top probability, "circle, or arc?"), else None and 0.
     """
 
     kind: str
@@ -69,6 +74,8 @@ class Intent:
     radius_trend: float
     reversals: int
     speed_profile: tuple[float, ...]
+    runner_up: str | None = None
+    runner_up_confidence: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-safe dict with ``"intent"`` = kind first, then the attributes."""
@@ -88,52 +95,28 @@ class Intent:
             "radius_trend": float(self.radius_trend),
             "reversals": int(self.reversals),
             "speed_profile": [float(v) for v in self.speed_profile],
+            "runner_up": self.runner_up,
+            "runner_up_confidence": float(self.runner_up_confidence),
         }
 
 
 # ---------------------------------------------------------------------------------------- decision
 
 
-def _sig(x: float) -> float:
-    if not math.isfinite(x):
-        return 0.0 if x != x or x < 0 else 1.0  # NaN counts as "rule not met"
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
-
-
-def memberships(f: dict[str, float]) -> dict[str, float]:
-    """Soft rule memberships (0..1) of every class; freeform = 1 - the largest of the others."""
-    w = abs(f["winding"])
-    w_loop = max(w, abs(f["ellipse_winding"]))
-    zig = _sig((f["alt_corners"] - 1.5) / 0.2)
-    no_zig = 1.0 - zig
-    m = {
-        # nearly straight: small deviation from the chord, heading close to the chord's
-        "straight": _sig((0.08 - f["dev_max"]) / 0.01) * _sig((f["straightness"] - 0.8) / 0.03)
-        * _sig((24.0 - f["heading_rms_deg"]) / 2.5),
-        # one smooth bend on one side of the chord, a good circle, open (chord > 0.33 length: less
-        # than ~0.73 turn of a circle), no kink
-        "arc": _sig((f["dev_max"] - 0.08) / 0.01) * _sig((f["straightness"] - 0.33) / 0.03) * _sig((0.85 - w) / 0.04)
-        * _sig((0.12 - f["circle_resid"]) / 0.02) * _sig((0.35 - f["dev_two_sided"]) / 0.05)
-        * _sig((0.5 - f["kinks"]) / 0.1) * no_zig,
-        # about one turn of a good circle or a not too flat ellipse, ends close (chord < 0.33 length)
-        "circle": _sig((w_loop - 0.65) / 0.04) * _sig((0.33 - f["straightness"]) / 0.03) * _sig((1.5 - w_loop) / 0.08)
-        * _sig((0.065 - f["ellipse_resid"]) / 0.01) * _sig((f["ellipse_ratio"] - 0.35) / 0.05) * no_zig,
-        # >= 1.6 turns about a centre, radius a smooth function of angle with a clear trend
-        "spiral": _sig((abs(f["spiral_winding"]) - 1.6) / 0.1) * _sig((abs(f["radius_slope"]) - 0.12) / 0.03)
-        * _sig((0.3 - f["spiral_resid"]) / 0.04) * no_zig,
-        # >= 2 alternating sharp reversals joined by straight legs
-        "zigzag": zig * _sig((f["sharpness"] - 0.66) / 0.04) * _sig((0.055 - f["leg_dev"]) / 0.008),
-    }
-    m["freeform"] = 1.0 - max(m.values())
-    return m
-
-
 def classify(f: dict[str, float]) -> tuple[str, dict[str, float]]:
-    """Kind and scores (summing to 1) from the features."""
-    m = memberships(f)
-    total = sum(m.values())
-    scores = {k: m[k] / total for k in INTENTS}
-    return max(INTENTS, key=lambda k: scores[k]), scores
+    """Kind and calibrated class probabilities (summing to 1) from the features of :func:`~.features.measure`."""
+    p = load_model().proba(feature_vector(f))
+    scores = {k: float(v) for k, v in zip(INTENTS, p)}
+    return INTENTS[int(np.argmax(p))], scores
+
+
+def runner_up(scores: dict[str, float]) -> tuple[str | None, float]:
+    """The second most likely class and its probability when it is close to the top one (at least
+    :data:`RUNNER_UP_RATIO` of the top probability), else ``(None, 0.0)``."""
+    first, second = sorted(scores, key=lambda k: (-scores[k], INTENTS.index(k)))[:2]
+    if scores[second] >= RUNNER_UP_RATIO * scores[first]:
+        return second, float(scores[second])
+    return None, 0.0
 
 
 # ---------------------------------------------------------------------------------------- attributes
@@ -165,6 +148,7 @@ def analyze_prepared(p: PreparedStroke) -> Intent:
         raise TypeError(f"analyze_prepared() needs a PreparedStroke, got {type(p).__name__}")
     f, g = measure(p.xy, p.s)
     kind, scores = classify(f)
+    second, second_p = runner_up(scores)
     xy, px = np.asarray(p.xy), np.asarray(p.xy_px)
     d = px[-1] - px[0]
     direction = math.degrees(math.atan2(float(d[1]), float(d[0])))
@@ -205,6 +189,8 @@ def analyze_prepared(p: PreparedStroke) -> Intent:
         radius_trend=float(trend),
         reversals=int(reversals),
         speed_profile=tuple(float(v) for v in np.interp(k, p.s, p.speed)),
+        runner_up=second,
+        runner_up_confidence=second_p,
     )
 
 
