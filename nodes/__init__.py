@@ -59,7 +59,7 @@ def model_folders() -> tuple[ModelFolder, ...]:
     return (
         ModelFolder(interpolate.FOLDER, interpolate.EXTENSIONS, legacy=(interpolate.LEGACY_FOLDER,)),
         ModelFolder(depth_estimator.FOLDER, frozenset()),
-        ModelFolder(effects.LUT_FOLDER, frozenset({".cube"})),
+        ModelFolder(effects.LUT_FOLDER, frozenset(effects.LUT_EXTENSIONS)),
     )
 
 
