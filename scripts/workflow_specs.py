@@ -127,15 +127,15 @@ def cinematic_effects_showcase() -> dict:
         "6": _trajectory(preset="hitchcock"),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
                    fill="background", chunk=4),
-        "20": node("DTV_EffectTime", "Speed ramp", "Effects", images=ln("10"), effect="speed_ramp",
-                   params="curve=ramp_slow_mid", seed=0),
+        "20": node("DTV_Effect_speed_ramp", "Speed ramp", "Effects", images=ln("10"), curve="ramp_slow_mid",
+                   fps=24.0, strength=1.0, blend=True),
         "21": node("DTV_ColorGrade", "Grade", "Effects", images=ln("20"), preset="teal_orange", strength=1.0,
                    temperature=0.0, tint=0.0, saturation=0.0, contrast=0.0, highlights=0.0, shadows=0.0),
-        "22": node("DTV_EffectLens", "Lens", "Effects", images=ln("21"), effect="film_grain",
-                   params="strength=0.05", seed=0),
-        "23": node("DTV_EffectLens", "Vignette", "Effects", images=ln("22"), effect="vignette", params="", seed=0),
-        "24": node("DTV_EffectFrame", "Letterbox", "Effects", images=ln("23"), effect="letterbox",
-                   params="aspect=2.39", seed=0),
+        "22": node("DTV_Effect_film_grain", "Lens", "Effects", images=ln("21"), strength=0.05, size=1.5,
+                   response=0.7, colour=0.15, seed=0),
+        "23": node("DTV_Effect_vignette", "Vignette", "Effects", images=ln("22"), strength=0.35, radius=0.75,
+                   softness=0.5),
+        "24": node("DTV_Effect_letterbox", "Letterbox", "Effects", images=ln("23"), aspect=2.39),
         **_save("24", "draw-to-video/effects"),
     }
 
@@ -189,8 +189,8 @@ WORKFLOWS = {
         "another. Change the preset of any 'Camera' node to try the other cinematic presets.")),
     "cinematic_effects_showcase": (cinematic_effects_showcase, (
         "Cinematic effects: a Hitchcock dolly-zoom rendered in 2.5D, then a speed ramp, a teal-orange grade, film "
-        "grain, a vignette and a 2.39:1 letterbox. Every effect node has an effect dropdown and name=value "
-        "parameters; strength 0 is the identity.")),
+        "grain, a vignette and a 2.39:1 letterbox. Each effect is its own node (Add Node > draw-to-video > effects) "
+        "with typed widgets; strength 0 is the identity.")),
     "wan_fun_camera": (wan_fun_camera, (
         "Drawn path -> Wan2.1-Fun-Camera. Needs your Wan weights: models/diffusion_models/"
         f"{WAN_MODELS['unet']}, models/text_encoders/{WAN_MODELS['clip']}, models/vae/{WAN_MODELS['vae']}, "
