@@ -262,11 +262,15 @@ def _turning_features(q: np.ndarray, hd: np.ndarray) -> dict[str, float]:
     dth = np.diff(hd)
     mag = np.abs(dth)
     total = max(float(mag.sum()), 1e-12)
-    top = np.sort(mag)[::-1][: max(1, int(round(0.15 * len(mag))))]
+    k = max(1, int(round(0.15 * len(mag))))
+    top = np.partition(mag, len(mag) - k)[len(mag) - k:]
     sign = np.sign(gaussian_filter1d(dth, 3.0, mode="nearest"))
     cuts = np.flatnonzero(np.diff(sign) != 0) + 1
     runs = np.abs(np.add.reduceat(dth, np.concatenate([[0], cuts])))
-    ev = np.linalg.eigvalsh(np.cov(q.T))
+    d = q - q.mean(axis=0)
+    sxx, syy, sxy = float(d[:, 0] @ d[:, 0]), float(d[:, 1] @ d[:, 1]), float(d[:, 0] @ d[:, 1])
+    root = math.hypot(sxx - syy, 2 * sxy)
+    ev = ((sxx + syy - root) / 2, (sxx + syy + root) / 2)  # principal moments, ascending
     diag = max(float(np.linalg.norm(np.ptp(q, axis=0))), 1e-12)
     return {
         "turn_abs": total / (2 * np.pi),
