@@ -17,6 +17,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -202,7 +203,8 @@ class ComfyAPI:
 
 
 class ComfyClient:
-    """The calls of :class:`ComfyAPI` that tests and scripts use, blocking: each in a fresh event loop and session."""
+    """The calls of :class:`ComfyAPI` that tests and scripts use, blocking: each in a fresh event loop and session
+    (on a worker thread when the calling thread already runs a loop)."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
@@ -214,7 +216,13 @@ class ComfyClient:
             async with ComfyAPI(self.url, self.timeout, self.client_id) as api:
                 return await call(api)
 
-        return asyncio.run(once())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: no loop in this thread
+            return asyncio.run(once())
+        # This thread already runs a loop (e.g. Playwright's sync API): run ours on a short-lived worker thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, once()).result()
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None,
                 timeout: float | None = None) -> tuple[int, bytes]:
