@@ -1,4 +1,4 @@
-"""Effect parameters written as text, ``name=value`` pairs: the syntax the effect nodes and the CLI share.
+"""Effect parameters written as text, ``name=value`` pairs: the command line's syntax (``--param``).
 
 One pair per line (or separated by ``;``); blank lines and ``#`` comments are ignored. Values are read by the
 parameter's kind in the one declaration, :data:`.registry.EFFECTS`: numbers, ``true``/``false``, a choice or string
