@@ -20,8 +20,8 @@ import torch
 from report import append_section
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from draw_to_video.effects.interpolate import interpolate, interpolate_at
-from draw_to_video.effects.rife import load_rife, read_state_dict
+from draw_to_video.effects.interpolation.frames import interpolate, interpolate_at
+from draw_to_video.effects.interpolation.rife import load_rife, read_state_dict
 
 REPO = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("_dtv_rife_weights", REPO / "tests" / "rife_weights.py")

@@ -44,8 +44,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ..effects.interpolate import SCENE_CUT_THRESHOLD
-    from ..effects.rife import load_rife
+    from ..effects.interpolation.frames import SCENE_CUT_THRESHOLD
+    from ..effects.interpolation.rife import load_rife
 
     src: Path = args.input
     if not 1 <= args.x <= 16:
@@ -90,7 +90,7 @@ def _flush(chunk: list[np.ndarray], prev: np.ndarray | None, writer: FrameWriter
     """Interpolate ``prev + chunk`` and write all but its last frame (which starts the next chunk) unless ``last``."""
     import torch
 
-    from ..effects.interpolate import interpolate
+    from ..effects.interpolation.frames import interpolate
 
     seq = ([prev] if prev is not None else []) + chunk
     if not seq:

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
-from ..effects.camera_views import bullet_time, camera_interpolate
-from ..effects.interpolate import interpolate_at, multiplier_positions
+from ..effects.interpolation.camera_views import bullet_time, camera_interpolate
+from ..effects.interpolation.frames import interpolate_at, multiplier_positions
 from ..trajectory.camera.model import CameraTrajectory
 from .base import CATEGORY, PREFIX, Depth, DepthValue, Trajectory, cancel_hook
-from .render import FILLS, render_clip
+from .rendering import FILLS, render_clip
 
 
 class BulletTime(io.ComfyNode):

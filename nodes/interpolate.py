@@ -11,9 +11,15 @@ import os
 import torch
 from comfy_api.latest import io
 
-from ..effects.interpolate import MODES, SCENE_CUT_THRESHOLD, fps_positions, interpolate_at, multiplier_positions
-from ..effects.interpolate import retime as retime_clip
-from ..effects.rife import RIFE, SCALES, RIFEError, read_state_dict
+from ..effects.interpolation.frames import (
+    MODES,
+    SCENE_CUT_THRESHOLD,
+    fps_positions,
+    interpolate_at,
+    multiplier_positions,
+)
+from ..effects.interpolation.frames import retime as retime_clip
+from ..effects.interpolation.rife import RIFE, SCALES, RIFEError, read_state_dict
 from ..effects.time import PRESET_CURVES
 from . import models
 from .base import CATEGORY, PREFIX, cancel_hook

@@ -15,7 +15,7 @@ from . import inputs
 from .base import CATEGORY, PREFIX, Depth, DepthValue, Strokes, Trajectory, depth_preview
 from .rendering import FILLS, render_clip
 
-__all__ = ["FILLS", "NODES", "DrawToVideo25D", "Render25D", "render_clip"]
+__all__ = ["NODES", "DrawToVideo25D", "Render25D"]
 
 
 class Render25D(io.ComfyNode):

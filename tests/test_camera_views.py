@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from draw_to_video.effects.camera_views import bullet_time, camera_interpolate, interpolate_poses
-from draw_to_video.effects.interpolate import interpolate_at, multiplier_positions
+from draw_to_video.effects.interpolation.camera_views import bullet_time, camera_interpolate, interpolate_poses
+from draw_to_video.effects.interpolation.frames import interpolate_at, multiplier_positions
 from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.fidelity.report import score_clip
 from draw_to_video.trajectory.render.depth import depth_from_map

@@ -223,10 +223,4 @@ def test_nodes_have_no_import_cycles_and_node_modules_import_only_shared_glue():
         visit(m, ())
     # the wiring (__init__) imports node modules; the shared glue imports only shared glue; node modules likewise
     bad = {(m, d) for m, deps in graph.items() if m != "__init__" for d in deps if d not in SHARED_NODE_MODULES}
-    assert bad <= PENDING_NODE_IMPORTS, f"node modules importing other node modules: {sorted(bad - PENDING_NODE_IMPORTS)}"
-    assert PENDING_NODE_IMPORTS <= bad, f"fixed, drop from PENDING_NODE_IMPORTS: {sorted(PENDING_NODE_IMPORTS - bad)}"
-
-
-#: Known node-to-node imports waiting for their owner: camera_effects takes render_clip/FILLS from .render, which
-#: re-exports them from the shared .rendering.
-PENDING_NODE_IMPORTS = {("camera_effects", "render")}
+    assert not bad, f"node modules importing other node modules: {sorted(bad)}"

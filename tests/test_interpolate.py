@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from draw_to_video.effects._core import EffectError
-from draw_to_video.effects.interpolate import (
+from draw_to_video.effects.interpolation.frames import (
     fps_positions,
     interpolate,
     interpolate_at,
@@ -28,7 +28,7 @@ from draw_to_video.effects.interpolate import (
     scene_cut_scores,
     scene_cuts,
 )
-from draw_to_video.effects.rife import load_rife
+from draw_to_video.effects.interpolation.rife import load_rife
 from draw_to_video.effects.time import retime_timestamps
 from draw_to_video.trajectory.checks import Cancelled
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from draw_to_video.effects._rife_net import IFNetV4, RIFESpec
-from draw_to_video.effects.rife import RIFE, RIFEError, detect_spec, load_rife, read_state_dict
+from draw_to_video.effects.interpolation.rife import RIFE, RIFEError, detect_spec, load_rife, read_state_dict
+from draw_to_video.effects.interpolation.rife_net import IFNetV4, RIFESpec
 
 from rife_weights import ensure_clips, ensure_rife_weights, load_reference_ifnet, read_clip
 
@@ -195,7 +195,7 @@ def test_bad_weights_and_arguments_raise_one_line(tmp_path, models, pair):
 
 def test_gpu_pairing_batches_and_splits_back():
     """Off the CPU the two orderings run as one batch; the split must hand each caller its own rows."""
-    from draw_to_video.effects._rife_net import _pair
+    from draw_to_video.effects.interpolation.rife_net import _pair
 
     calls = []
 

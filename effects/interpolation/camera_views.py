@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from ..trajectory.checks import CancelFn, ProgressFn, poll
-from ..trajectory.render.warp import render_views
-from ._core import check_frames, fail
+from ...trajectory.checks import CancelFn, ProgressFn, poll
+from ...trajectory.render.warp import render_views
+from .._core import check_frames, fail
 
 
 def _as_np(x: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:

@@ -27,11 +27,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..trajectory.checks import CancelFn, ProgressFn, poll
-from ._core import check_frames, fail, pixel_grid, sample_pixels
-from ._flow import FlowEstimator, backward_warp
+from ...trajectory.checks import CancelFn, ProgressFn, poll
+from .._core import check_frames, fail, pixel_grid, sample_pixels
+from .._flow import FlowEstimator, backward_warp
+from ..time import retime_timestamps
 from .rife import RIFE
-from .time import retime_timestamps
 
 #: Default scene-cut threshold of :func:`scene_cut_scores` (cuts in real footage score about 0.3 and more, motion
 #: about 0.15 and less).

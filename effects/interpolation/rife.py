@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ._rife_net import IFNetHD, IFNetV4, RIFESpec
+from .rife_net import IFNetHD, IFNetV4, RIFESpec
 
 __all__ = ["RIFE", "RIFEError", "RIFESpec", "SCALES", "detect_spec", "load_rife", "read_state_dict"]
 
