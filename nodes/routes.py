@@ -35,12 +35,13 @@ from typing import Any
 import cv2
 from aiohttp import web
 
-from ..trajectory.camera.build import ShotOptions, build_trajectory
+from ..trajectory.camera.build import ShotOptions, build_trajectory, runner_up_preset
 from ..trajectory.camera.model import MAX_FRAMES
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.camera.preview import preview_image
+from ..trajectory.stroke.features import N_FEATURE_SAMPLES
 from ..trajectory.stroke.format import MAX_CANVAS, StrokeError, StrokeSet, parse_strokes
-from ..trajectory.stroke.intent import analyze
+from ..trajectory.stroke.intent import analyze_prepared
 from ..trajectory.stroke.prepare import prepare
 
 ROUTE = "/draw_to_video/analyze"
@@ -129,11 +130,15 @@ def png_data_url(rgb: Any) -> str:
 
 def analyze_request(stroke_set: StrokeSet, frames: int, preset: str, width: int, height: int) -> bytes:
     """The CPU work of one request: intent, trajectory and preview, as the JSON answer's bytes."""
-    intent = analyze(stroke_set)
-    traj = build_trajectory(stroke_set, ShotOptions(preset=preset, frames=frames, width=width, height=height))
-    preview = preview_image(traj, prepare(stroke_set), size=PREVIEW_SIZE)
+    prepared = prepare(stroke_set, N_FEATURE_SAMPLES)
+    intent = analyze_prepared(prepared)
+    traj = build_trajectory(stroke_set, ShotOptions(preset=preset, frames=frames, width=width, height=height),
+                            prepared=prepared, intent=intent)
+    preview = preview_image(traj, prepared, size=PREVIEW_SIZE)
     answer = {
         "intent": intent.to_dict(),
+        "label": intent.label,
+        "runner_up_preset": runner_up_preset(intent, prepared),
         "preview_png": png_data_url(preview),
         "trajectory": {"preset": traj.preset, "intent": traj.intent, "frames": traj.num_frames, "fps": traj.fps,
                        "centres": traj.centres().tolist()},

@@ -77,14 +77,16 @@ class IntentAnalysis(io.ComfyNode):
             description="Classifies the drawn path as straight, arc, circle, spiral, zigzag or freeform, with a "
                         "confidence and its attributes (direction, clockwise, turns, centre, speed profile).",
             inputs=[Strokes.Input("strokes", tooltip="The validated strokes from the stroke input node.")],
-            outputs=[Intent.Output(display_name="intent"), io.String.Output(display_name="label"),
+            outputs=[Intent.Output(display_name="intent"),
+                     io.String.Output(display_name="label", tooltip='The class, or "circle, or arc?" when the '
+                                      "runner-up is close."),
                      io.Float.Output(display_name="confidence"), io.String.Output(display_name="report_json")],
         )
 
     @classmethod
     def execute(cls, strokes: StrokeSet) -> io.NodeOutput:
         intent = analyze(strokes)
-        return io.NodeOutput(intent, intent.kind, float(intent.confidence), json.dumps(intent.to_dict()))
+        return io.NodeOutput(intent, intent.label, float(intent.confidence), json.dumps(intent.to_dict()))
 
 
 NODES = [StrokeInput, IntentAnalysis]

@@ -380,3 +380,23 @@ def test_author_groups():
     assert author_of("hcira_jd4386__User01_zigzag_01.json") == "hcira_jd4386:User01"
     assert author_of("uci_pd_spiral__control_C_0001_static.json") == "uci_pd_spiral:control_C_0001"
     assert author_of("quickdraw_tb__line_ab12.json") != author_of("quickdraw_tb__line_cd34.json")
+
+
+def test_label_and_runner_up_preset_name_the_alternative() -> None:
+    from dataclasses import replace
+
+    from draw_to_video.trajectory.camera.build import auto_preset, runner_up_preset
+    from draw_to_video.trajectory.stroke.features import N_FEATURE_SAMPLES
+    from draw_to_video.trajectory.stroke.intent import analyze_prepared
+    from draw_to_video.trajectory.stroke.prepare import prepare
+    from draw_to_video.trajectory.stroke.synthetic import generate
+
+    p = prepare(generate("circle", np.random.default_rng(5)), N_FEATURE_SAMPLES)
+    it = analyze_prepared(p)
+    sure = replace(it, runner_up=None, runner_up_confidence=0.0)
+    assert sure.label == sure.kind and runner_up_preset(sure, p) is None
+    close = replace(it, kind="circle", runner_up="arc", runner_up_confidence=0.4)
+    assert close.label == "circle, or arc?"
+    assert runner_up_preset(close, p) == "arc" == auto_preset(replace(close, kind="arc"), p)
+    assert runner_up_preset(replace(close, runner_up="spiral"), p) == "spiral_zoom"
+    assert runner_up_preset(close, None) is None

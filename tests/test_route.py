@@ -52,7 +52,10 @@ def _assert_bad(client, body: bytes) -> str:
 def _assert_good(client, payload: dict) -> dict:
     status, answer = _post(client, json.dumps(payload).encode())
     assert status == 200, answer
-    assert set(answer) == {"intent", "preview_png", "trajectory"}
+    assert set(answer) == {"intent", "label", "runner_up_preset", "preview_png", "trajectory"}
+    runner_up = answer["intent"]["runner_up"]
+    assert (answer["runner_up_preset"] is None) == (runner_up is None)
+    assert answer["label"] == (f"{answer['intent']['intent']}, or {runner_up}?" if runner_up else answer["intent"]["intent"])
     return answer
 
 

@@ -55,7 +55,7 @@ MAX_STRENGTH = 5.0
 MAX_SIDE = 16384
 _MARGIN_DEG = 0.25  # zoom stays this far inside [10, 120] degrees
 
-__all__ = ["DEFAULT_LIMITS", "ShotOptions", "auto_preset", "build_trajectory", "lens"]
+__all__ = ["DEFAULT_LIMITS", "ShotOptions", "auto_preset", "build_trajectory", "lens", "runner_up_preset"]
 
 
 def _num(v: Any, name: str, lo: float, hi: float) -> float:
@@ -153,6 +153,14 @@ def auto_preset(intent: Any, stroke: Any) -> str:
         edge = (np.abs(end) >= half * 0.96) & (np.sign(end) == np.sign([dx, dy])) & (np.abs([dx, dy]) > 0.3)
         return "pull_back" if dy > 0.5 or bool(edge.any()) else "dolly"
     return {"arc": "arc", "circle": "orbit", "spiral": "spiral_zoom", "zigzag": "zigzag"}.get(kind, "follow_path")
+
+
+def runner_up_preset(intent: Intent | None, stroke: Any) -> str | None:
+    """The preset ``"auto"`` would pick if the stroke were read as its runner-up class (None without one): what the
+    widget offers as the one-click alternative ("circle, or arc?")."""
+    if intent is None or stroke is None or intent.runner_up is None:
+        return None
+    return auto_preset(replace(intent, kind=intent.runner_up), stroke)
 
 
 def _assemble(shot: Shot, ctx: PresetContext, K0: np.ndarray, shake_amp: float) -> dict[str, np.ndarray]:

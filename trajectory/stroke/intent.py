@@ -77,6 +77,11 @@ class Intent:
     runner_up: str | None = None
     runner_up_confidence: float = 0.0
 
+    @property
+    def label(self) -> str:
+        """What the node and the widget show: the class, or ``"circle, or arc?"`` when the runner-up is close."""
+        return f"{self.kind}, or {self.runner_up}?" if self.runner_up else self.kind
+
     def to_dict(self) -> dict:
         """JSON-safe dict with ``"intent"`` = kind first, then the attributes."""
         return {
