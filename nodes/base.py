@@ -4,7 +4,9 @@ hook and the small IMAGE/MASK converters. Node modules import this (and the othe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,6 +21,73 @@ Strokes = io.Custom("DTV_STROKES")
 Intent = io.Custom("DTV_INTENT")
 Trajectory = io.Custom("DTV_TRAJECTORY")
 Depth = io.Custom("DTV_DEPTH")
+
+
+def not_one_of(what: str, value: object, choices: list[Any]) -> str:
+    """One line: ``what`` got ``value`` (shortened, quoted) and the allowed ``choices`` (the first 20)."""
+    names = [str(c) for c in choices]
+    shown = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+    return f"{what}: {str(value)[:60]!r} is not one of: {shown or '(none available)'}"
+
+
+def _short(value: object) -> str:
+    return repr(value)[:60]
+
+
+def check_value(spec: io.Input, value: object) -> str | None:
+    """The problem with one widget ``value`` of input ``spec`` (None: fine). Combos against their options, floats
+    finite and in range, ints integral and in range, strings free of NUL characters."""
+    name = spec.id
+    if isinstance(spec, io.Combo.Input):
+        options = list(spec.options or [])
+        if isinstance(value, bool) or value not in options:
+            return not_one_of(name, value, options)
+        return None
+    if isinstance(spec, io.Float.Input | io.Int.Input):
+        is_int = isinstance(spec, io.Int.Input)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name} must be a number, got {_short(value)}"
+        if not math.isfinite(value):
+            return f"{name} must be a finite number, got {value}"
+        if is_int and value != int(value):
+            return f"{name} must be a whole number, got {value}"
+        lo, hi = spec.min, spec.max
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            rng = f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
+            return f"{name} must be in {rng}, got {value:g}"
+        return None
+    if isinstance(spec, io.String.Input) and isinstance(value, str) and "\x00" in value:
+        return f"{name} must not contain NUL characters"
+    return None
+
+
+def check_schema(schema: io.Schema, values: dict[str, Any]) -> str | None:
+    """The first problem of the widget ``values`` a prompt gives a node with ``schema`` (linked inputs arrive as
+    None and are skipped; so are inputs the prompt leaves out)."""
+    for spec in schema.inputs:
+        value = values.get(spec.id)
+        if value is not None and (problem := check_value(spec, value)):
+            return problem
+    return None
+
+
+class DTVNode(io.ComfyNode):
+    """Base class of every node of the pack: ``validate_inputs`` checks every widget value against the node's own
+    schema before anything runs (HTTP 400 with ``node_errors``): each Combo value against its options, each Float
+    finite and in range, each Int in range. Once a node defines ``validate_inputs(**kwargs)``, ComfyUI 0.3.75 skips
+    its own min/max/list checks for the inputs passed to it (and never checks V3 Combos), so this does all of them.
+
+    A subclass adds its own checks by overriding :meth:`check_inputs` (called after the schema checks pass, with
+    the same values; linked inputs are None), or ``validate_inputs(**kwargs)`` calling ``super()`` first."""
+
+    @classmethod
+    def check_inputs(cls, values: dict[str, Any]) -> str | None:
+        """Extra checks of a subclass: one line naming the input and the problem, or None."""
+        return None
+
+    @classmethod
+    def validate_inputs(cls, **kwargs: Any) -> bool | str:
+        return check_schema(cls.define_schema(), kwargs) or cls.check_inputs(kwargs) or True
 
 
 @dataclass(frozen=True)
