@@ -70,8 +70,8 @@ def test_re10k_round_trip() -> None:
     assert from_re10k(to_re10k(tr), 640, 360).fps == pytest.approx(24.0, rel=1e-5)
     # absolute (non-identity first) poses survive with relative=False on both sides
     tr2 = make_traj(W=500, H=700, first_identity=False, seed=4)
-    assert_same(tr2, from_re10k(to_re10k(tr2), 500, 700, fps=24.0, relative=False))
-    rel = from_re10k(to_re10k(tr2), 500, 700)
+    assert_same(tr2, from_re10k(to_re10k(tr2), 500, 700, fps=24.0))  # absolute by default
+    rel = from_re10k(to_re10k(tr2), 500, 700, relative=True)  # re-basing is explicit
     assert np.allclose(rel.world_T_cam[0], np.eye(4))
     assert np.allclose(rel.world_T_cam, np.linalg.inv(tr2.world_T_cam[0]) @ tr2.world_T_cam, atol=1e-9)
 

@@ -26,6 +26,11 @@ converts with the half-pixel shift of our pixel-centre convention (``cx_n = (cx 
   floats of the world-to-camera ``[R | t]``, row-major, relative to the first frame.
 * **WAN_CAMERA_EMBEDDING** (ComfyUI core ``comfy_extras/nodes_camera_trajectory.py``): see
   :mod:`.wan` (re-exported here).
+
+Nothing is lost on import: poses stay absolute in the file's world (``relative=True`` re-bases onto the first frame
+explicitly, keeping the file's world in ``meta``), and the timestamps, the URL line and the pose size go into the
+trajectory's ``meta`` (see :mod:`.clock`), from where the exporters write them back. The one change is the print
+precision: a 3x3 block off a rotation by up to 1e-3 is snapped to the nearest rotation (SVD).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from ..camera.model import (
     normalised_intrinsics,
     pixel_intrinsics,
 )
+from .clock import fps_from_us, imported_meta, number, rebased, source_url, timestamps_us
 from .wan import to_wan_embedding, wan_cam_params
 
 __all__ = ["to_re10k", "from_re10k", "to_cameractrl_poses", "from_cameractrl_poses", "to_motionctrl",
@@ -69,14 +75,11 @@ def orthonormalise(R: np.ndarray, where: Sequence[str]) -> np.ndarray:
 
 
 def _w2c(traj: CameraTrajectory, relative: bool) -> np.ndarray:
-    w2c = traj.cam_T_world()
-    if relative:
-        w2c = w2c @ traj.world_T_cam[0]
-    return w2c[:, :3, :]
+    return (rebased(traj) if relative else traj).cam_T_world()[:, :3, :]
 
 
 def _build(norm: np.ndarray, w2c: np.ndarray, width: int, height: int, fps: float, relative: bool,
-           where: Sequence[str], preset: str) -> CameraTrajectory:
+           where: Sequence[str], preset: str, meta: dict[str, Any]) -> CameraTrajectory:
     bad = np.flatnonzero(~((norm[:, 0] > 0) & (norm[:, 1] > 0)))
     if bad.size:
         raise TrajectoryError(f"{where[int(bad[0])]}: fx and fy must be > 0")
@@ -84,51 +87,50 @@ def _build(norm: np.ndarray, w2c: np.ndarray, width: int, height: int, fps: floa
     T[:, :3, :3] = orthonormalise(w2c[:, :, :3], where)
     T[:, :3, 3] = w2c[:, :, 3]
     T[:, 3, 3] = 1.0
-    c2w = invert_rigid(T)
-    if relative:
-        c2w = invert_rigid(c2w[0]) @ c2w
-        c2w[0] = np.eye(4)
     K = pixel_intrinsics(norm, width, height)
     F = len(w2c)
-    return CameraTrajectory(width, height, fps, K, c2w, np.ones(F), np.full(F, 2.8), preset=preset)
+    traj = CameraTrajectory(width, height, fps, K, invert_rigid(T), np.ones(F), np.full(F, 2.8), preset=preset,
+                            meta=meta)
+    return rebased(traj) if relative else traj
 
 
-def _fps_from_us(ts: np.ndarray, default: float = 24.0) -> float:
-    d = np.diff(ts)
-    if len(d) and np.isfinite(d).all() and (d > 0).all():
-        fps = 1e6 / float(np.median(d))
-        if 0 < fps <= 1000:
-            return fps
-    return default
-
-
-def _timestamps(traj: CameraTrajectory) -> list[int]:
-    return [int(round(i * 1e6 / traj.fps)) for i in range(traj.num_frames)]
+def _ts_text(t: int | float) -> str:
+    return str(t) if isinstance(t, int) else repr(t)
 
 
 # -- RealEstate10K ---------------------------------------------------------------------------------
 
 
-def to_re10k(traj: CameraTrajectory, url: str = DEFAULT_URL, relative: bool = False) -> str:
-    """RealEstate10K / CameraCtrl pose text (see the module docstring); floats at full precision."""
+def to_re10k(traj: CameraTrajectory, url: str | None = None, relative: bool = False) -> str:
+    """RealEstate10K / CameraCtrl pose text (see the module docstring); floats at full precision.
+
+    The first line is ``url``, else the imported URL line (``meta["source"]["url"]``), else a generic one; the
+    timestamps are the imported ones when there is one per frame (see :mod:`.clock`). ``relative`` writes the poses
+    relative to the first frame.
+    """
+    first = url if url is not None else source_url(traj)
+    first = " ".join(first.splitlines()) if first is not None else DEFAULT_URL
     norm = normalised_intrinsics(traj.K, traj.width, traj.height).tolist()
     w2c = _w2c(traj, relative).reshape(-1, 12).tolist()
-    lines = [" ".join(url.split()) or DEFAULT_URL]
-    for ts, n, m in zip(_timestamps(traj), norm, w2c):
-        lines.append(" ".join([str(ts), *map(repr, n), "0", "0", *map(repr, m)]))
+    lines = [first]
+    for ts, n, m in zip(timestamps_us(traj), norm, w2c):
+        lines.append(" ".join([_ts_text(ts), *map(repr, n), "0", "0", *map(repr, m)]))
     return "\n".join(lines) + "\n"
 
 
-def from_re10k(text: str, width: int, height: int, fps: float | None = None, relative: bool = True) -> CameraTrajectory:
+def from_re10k(text: str, width: int, height: int, fps: float | None = None, relative: bool = False,
+               name: str | None = None) -> CameraTrajectory:
     """Parse RealEstate10K pose text into a trajectory for a ``width x height`` image.
 
-    ``fps`` defaults to the one the timestamps (microseconds) imply, else 24. ``relative`` re-expresses
-    the poses relative to the first frame (our world; see conventions). Errors name the line.
+    Poses stay absolute (the file's world); ``relative`` re-bases them onto the first frame. The URL line and the
+    timestamps go into ``meta`` (see :mod:`.clock`); ``fps`` defaults to the one the timestamps (microseconds) imply,
+    else 24. ``name`` (a file name) is recorded as the source's name. Errors name the line.
     """
     if not isinstance(text, str):
         raise TrajectoryError(f"RealEstate10K text must be a str, got {type(text).__name__}")
+    lines = text.splitlines()
     rows, where, ts = [], [], []
-    for n, raw in enumerate(text.splitlines()[1:], start=2):
+    for n, raw in enumerate(lines[1:], start=2):
         tok = raw.split()
         if not tok:
             continue
@@ -136,26 +138,25 @@ def from_re10k(text: str, width: int, height: int, fps: float | None = None, rel
             raise TrajectoryError(f"line {n}: expected 19 values (timestamp fx fy cx cy 0 0 and 12 pose values), "
                                   f"got {len(tok)}")
         vals = []
-        for j, s in enumerate(tok[1:], start=2):
+        for j, s in enumerate(tok, start=1):
             try:
                 v = float(s)
             except ValueError:
-                raise TrajectoryError(f"line {n}: value {j} ({s[:20]!r}) is not a number") from None
+                what = "the timestamp" if j == 1 else f"value {j}"
+                raise TrajectoryError(f"line {n}: {what} ({s[:20]!r}) is not a number") from None
             if not math.isfinite(v):
                 raise TrajectoryError(f"line {n}: value {j} is not finite")
             vals.append(v)
-        try:
-            ts.append(float(tok[0]))
-        except ValueError:
-            ts.append(math.nan)
-        rows.append(vals)
+        ts.append(vals[0])
+        rows.append(vals[1:])
         where.append(f"line {n}")
     if not rows:
         raise TrajectoryError("RealEstate10K text has no pose lines (the first line is the URL)")
     a = np.asarray(rows)
     if fps is None:
-        fps = _fps_from_us(np.asarray(ts))
-    return _build(a[:, :4], a[:, 6:].reshape(-1, 3, 4), width, height, fps, relative, where, "re10k")
+        fps = fps_from_us(np.asarray(ts), 24.0)
+    meta = imported_meta("re10k", ts, url=lines[0].rstrip("\r"), name=name)
+    return _build(a[:, :4], a[:, 6:].reshape(-1, 3, 4), width, height, fps, relative, where, "re10k", meta)
 
 
 # -- CAMERACTRL_POSES ------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def to_cameractrl_poses(traj: CameraTrajectory, pose_size: tuple[int, int] | Non
     axis, k = _aspect_factor(traj.width, traj.height, size)
     norm[:, axis] /= k
     w2c = _w2c(traj, relative).reshape(-1, 12)
-    return [[float(ts), *n, size[0], size[1], *m] for ts, n, m in zip(_timestamps(traj), norm.tolist(), w2c.tolist())]
+    return [[float(ts), *n, size[0], size[1], *m] for ts, n, m in zip(timestamps_us(traj), norm.tolist(), w2c.tolist())]
 
 
 def _table(rows: Any, cols: int, name: str) -> np.ndarray:
@@ -201,9 +202,10 @@ def _table(rows: Any, cols: int, name: str) -> np.ndarray:
 
 
 def from_cameractrl_poses(poses: Any, width: int, height: int, fps: float | None = None,
-                          relative: bool = True) -> CameraTrajectory:
+                          relative: bool = False) -> CameraTrajectory:
     """Load ``CAMERACTRL_POSES`` for a ``width x height`` image (undoing the aspect correction when
-    indices 5-6 hold a pose size, as AnimateDiff-Evolved would apply it)."""
+    indices 5-6 hold a pose size, as AnimateDiff-Evolved would apply it). Like :func:`from_re10k`, poses stay
+    absolute unless ``relative``; timestamps and the pose size go into ``meta``."""
     a = _table(poses, 19, "poses")
     norm = a[:, 1:5].copy()
     sized = (a[:, 5] > 0) & (a[:, 6] > 0)
@@ -213,22 +215,27 @@ def from_cameractrl_poses(poses: Any, width: int, height: int, fps: float | None
     norm[:, 0] *= np.where(wide, height * P / width, 1.0)
     norm[:, 1] *= np.where(sized & ~wide, width / (P * height), 1.0)
     if fps is None:
-        fps = _fps_from_us(a[:, 0])
+        fps = fps_from_us(a[:, 0], 24.0)
     where = [f"poses[{i}]" for i in range(len(a))]
-    return _build(norm, a[:, 7:].reshape(-1, 3, 4), width, height, fps, relative, where, "cameractrl")
+    size = [number(a[0, 5]), number(a[0, 6])] if sized.all() and (a[:, 5:7] == a[0, 5:7]).all() else None
+    meta = imported_meta("cameractrl", a[:, 0].tolist(), pose_size=size)
+    return _build(norm, a[:, 7:].reshape(-1, 3, 4), width, height, fps, relative, where, "cameractrl", meta)
 
 
 # -- MotionCtrl ------------------------------------------------------------------------------------
 
 
 def to_motionctrl(traj: CameraTrajectory, relative: bool = True) -> list[list[float]]:
-    """MotionCtrl ``RT``: ``F`` lists of 12 floats, world-to-camera ``[R | t]`` row-major (relative to frame 0)."""
+    """MotionCtrl ``RT``: ``F`` lists of 12 floats, world-to-camera ``[R | t]`` row-major, relative to frame 0 (the
+    format's definition). It cannot hold the intrinsics, the clock, the image size, the lens, the file's world
+    (the first pose) or ``meta``."""
     return _w2c(traj, relative).reshape(-1, 12).tolist()
 
 
 def from_motionctrl(rt: Any, width: int, height: int, fov_deg: float | None = 50.0, K: np.ndarray | None = None,
-                    fps: float = 24.0, relative: bool = True) -> CameraTrajectory:
-    """Load a MotionCtrl ``RT`` (``[F, 12]``, ``[F, 3, 4]`` or its JSON text); intrinsics from ``K`` (``[3, 3]`` or
+                    fps: float = 24.0, relative: bool = False, name: str | None = None) -> CameraTrajectory:
+    """Load a MotionCtrl ``RT`` (``[F, 12]``, ``[F, 3, 4]`` or its JSON text) as it is (the format is relative to
+    frame 0 by definition; ``relative`` re-bases a file that is not); intrinsics from ``K`` (``[3, 3]`` or
     ``[F, 3, 3]`` pixels for ``width x height``) or else the vertical ``fov_deg``."""
     a = _table(rt, 12, "RT")
     if K is None:
@@ -243,4 +250,5 @@ def from_motionctrl(rt: Any, width: int, height: int, fov_deg: float | None = 50
             raise TrajectoryError(f"K must be [3, 3] or [{len(a)}, 3, 3], got {list(Kf.shape)}")
     norm = normalised_intrinsics(Kf, width, height)
     where = [f"RT[{i}]" for i in range(len(a))]
-    return _build(norm, a.reshape(-1, 3, 4), width, height, fps, relative, where, "motionctrl")
+    meta = imported_meta("motionctrl", None, name=name)
+    return _build(norm, a.reshape(-1, 3, 4), width, height, fps, relative, where, "motionctrl", meta)

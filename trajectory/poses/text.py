@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from ..camera.model import CameraTrajectory
+from .clock import TIMESTAMPS, fps_from_us, rebased, with_fps
 from .formats import from_motionctrl, from_re10k, to_motionctrl, to_re10k
 
 #: ``json`` = the pack's own trajectory JSON; ``re10k`` = RealEstate10K pose text (CameraCtrl);
 #: ``motionctrl`` = MotionCtrl's RT list as JSON.
 FORMATS = ("json", "re10k", "motionctrl")
+#: Formats a file can be read from: the above, or ``auto`` (told apart by :func:`detect_format`).
+READ_FORMATS = ("auto", *FORMATS)
 EXTENSIONS = {"json": "json", "re10k": "txt", "motionctrl": "json"}
 
 
-def _check(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown pose format {fmt!r:.40}; choose one of: {', '.join(FORMATS)}")
+def _check(fmt: str, allowed: tuple[str, ...] = FORMATS) -> None:
+    if fmt not in allowed:
+        raise ValueError(f"unknown pose format {fmt!r:.40}; choose one of: {', '.join(allowed)}")
+
+
+def detect_format(text: str) -> str:
+    """``json`` for a JSON object (the pack's trajectory), ``motionctrl`` for a JSON list, else ``re10k``."""
+    head = text.lstrip()[:1]
+    return "json" if head == "{" else "motionctrl" if head == "[" else "re10k"
 
 
 def trajectory_to_text(traj: CameraTrajectory, fmt: str) -> str:
@@ -29,11 +40,20 @@ def trajectory_to_text(traj: CameraTrajectory, fmt: str) -> str:
 
 
 def trajectory_from_text(text: str, fmt: str, *, width: int = 1024, height: int = 576, fps: float = 24.0,
-                         fov_deg: float = 50.0) -> CameraTrajectory:
-    """Parse ``fmt`` text; ``width``/``height``/``fps``/``fov_deg`` fill in what the format does not store."""
-    _check(fmt)
+                         fov_deg: float = 50.0, rebase: bool = False, name: str | None = None) -> CameraTrajectory:
+    """Parse ``fmt`` text (or ``auto``); ``width``/``height``/``fps``/``fov_deg`` fill in what the format does not
+    store (RealEstate10K's timestamps give its fps; ``fps`` only when they cannot). Nothing the file holds is dropped
+    (see :mod:`.clock`); ``rebase`` re-expresses the poses relative to the first frame, explicitly. ``name`` (the file
+    name) is recorded as the source's name."""
+    _check(fmt, READ_FORMATS)
+    if fmt == "auto":
+        fmt = detect_format(text)
     if fmt == "json":
-        return CameraTrajectory.from_json(text)
-    if fmt == "re10k":
-        return from_re10k(text, width, height, fps=fps)
-    return from_motionctrl(text, width, height, fov_deg=fov_deg, fps=fps)
+        traj = CameraTrajectory.from_json(text)
+    elif fmt == "re10k":
+        traj = from_re10k(text, width, height, name=name)
+        if fps_from_us(np.asarray(traj.meta[TIMESTAMPS]), None) is None:  # no usable clock in the file
+            traj = with_fps(traj, fps)
+    else:
+        traj = from_motionctrl(text, width, height, fov_deg=fov_deg, fps=fps, name=name)
+    return rebased(traj) if rebase else traj
