@@ -2,7 +2,8 @@
 
 A real photo (skimage's astronaut, 512x512) is uploaded and wired LoadImage -> DTV_StrokeInput; the tests read the
 widget's canvas pixels, draw with page.mouse, and check the stroke JSON (image pixels), the live intent label, undo,
-a prompt queued from the page, a save/reload round trip, and node resize + graph zoom.
+a prompt queued from the page, a save/reload round trip, node resize + graph zoom, and the runner-up switch on an
+ambiguous stroke ("circle, or spiral?" -> one click sets the node's preset to the runner-up's move).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ import cv2
 import numpy as np
 import pytest
 import skimage.data
+
+from draw_to_video.trajectory.camera.build import runner_up_preset
+from draw_to_video.trajectory.stroke.features import N_FEATURE_SAMPLES
+from draw_to_video.trajectory.stroke.format import parse_strokes
+from draw_to_video.trajectory.stroke.intent import analyze_prepared
+from draw_to_video.trajectory.stroke.prepare import prepare
 
 IMAGE_NAME = "dtv_astronaut.png"
 STROKE_RGB = (0xFF, 0xB0, 0x20)  # the first stroke's colour in web/stroke_widget.js
@@ -57,10 +64,18 @@ STATE = """(id) => {
   const root = node.widgets.find((w) => w.name === "dtv_canvas").element;
   const canvas = root.querySelector("canvas");
   const r = canvas.getBoundingClientRect();
+  const sw = root.querySelector("button.dtv-switch");
+  const sr = sw?.getBoundingClientRect();
   return { text: node.widgets.find((w) => w.name === "strokes").value, state: root.dataset.state,
            intent: root.dataset.intent ?? "", preset: root.dataset.preset ?? "",
            label: root.querySelector(".dtv-intent").textContent,
+           info: root.querySelector(".dtv-info").textContent,
            preview: root.querySelector(".dtv-preview").src.slice(0, 22),
+           preset_widget: node.widgets.find((w) => w.name === "preset")?.value ?? null,
+           runner_up: root.dataset.runnerUp ?? "", runner_up_preset: root.dataset.runnerUpPreset ?? "",
+           switch: sw && !sw.hidden && sr.width > 0
+             ? { text: sw.textContent, next: sw.dataset.next, x: sr.left + sr.width / 2, y: sr.top + sr.height / 2 }
+             : null,
            rect: { left: r.left, top: r.top, width: r.width, height: r.height } };
 }"""
 
@@ -163,6 +178,21 @@ def _spiral(n: int = 160) -> np.ndarray:
     a = np.linspace(0.0, 2 * np.pi * 2.6, n)
     r = 25 + 160 * a / a[-1]
     return np.c_[256 + r * np.cos(a), 256 + r * np.sin(a)]
+
+
+def _ambiguous(n: int = 150) -> np.ndarray:
+    """A circle that drifts inwards (1.3 turns, radius shrinking by 36.5%): halfway between a circle and a spiral, so
+    the classifier reads "circle, or spiral?" (checked against the Python classifier in the test)."""
+    a = np.linspace(0.0, 2 * np.pi * 1.3, n)
+    r = 150 * (1 - 0.365 * a / a[-1])
+    return np.c_[256 + r * np.cos(a), 256 + r * np.sin(a)]
+
+
+def _python_reading(text: str) -> tuple[str, str | None]:
+    """The label and runner-up preset that the pack's Python classifier gives these strokes (what the route answers)."""
+    prepared = prepare(parse_strokes(text), N_FEATURE_SAMPLES)
+    intent = analyze_prepared(prepared)
+    return intent.label, runner_up_preset(intent, prepared)
 
 
 def _setup(page, image: str, with_run: bool = False, scale: float = 1.0) -> dict:
@@ -343,3 +373,72 @@ def test_reload_resize_zoom_and_fallbacks(app_page, uploaded):
     page.wait_for_timeout(200)
     assert not page.page_errors, page.page_errors
 
+
+
+def test_runner_up_switch(app_page, uploaded, output_dir):
+    page = app_page
+    ids = _setup(page, uploaded)
+    node = ids["node"]
+    _click(page, node, "clear")
+    _wait(page, node, lambda s: s["state"] == "idle", "clear")
+
+    # an ambiguous stroke: the widget shows both readings and offers the runner-up's move
+    _draw(page, node, _ambiguous())
+    st = _wait_analyzed(page, node)
+    assert _python_reading(st["text"]) == ("circle, or spiral?", "spiral_zoom")  # the points as drawn in the page
+    assert st["state"] == "ok" and st["intent"] == "circle" and st["label"] == "circle, or spiral?", st
+    assert st["runner_up"] == "spiral" and st["runner_up_preset"] == "spiral_zoom", st
+    assert st["preset_widget"] == "auto" and st["preset"] == "orbit" and st["info"] == "camera: auto → orbit", st
+    assert st["switch"] and st["switch"]["text"] == "use spiral" and st["switch"]["next"] == "spiral_zoom", st
+    # screenshots at the node's size as created (480 x 460) and the graph at 100%
+    page.evaluate("(id) => app.graph.getNodeById(id).setSize([480, 460])", node)
+    page.evaluate("""(id) => { const n = app.graph.getNodeById(id); app.canvas.ds.scale = 1;
+        app.canvas.ds.offset = [-n.pos[0] + 120, -n.pos[1] + 160]; app.canvas.setDirty(true, true); }""", node)
+    page.wait_for_timeout(250)
+    clip = page.evaluate("""(id) => { const n = app.graph.getNodeById(id), ds = app.canvas.ds;
+        const r = app.canvas.canvas.getBoundingClientRect();
+        return { x: r.left + (n.pos[0] + ds.offset[0]) * ds.scale - 10, y: r.top + (n.pos[1] + ds.offset[1] - 40) * ds.scale,
+                 width: n.size[0] * ds.scale + 20, height: (n.size[1] + 50) * ds.scale }; }""", node)
+    page.screenshot(path=str(output_dir / "widget_runner_up.png"), clip=clip)
+    st = _state(page, node)  # the switch's place after the resize
+    assert st["switch"] and st["label"] == "circle, or spiral?", st
+    text = st["text"]
+
+    # one click (real mouse) on "use spiral": the node's preset widget takes the runner-up's preset and the preview
+    # is asked again for it; the reading itself does not change, and the switch now offers the way back
+    page.mouse.click(st["switch"]["x"], st["switch"]["y"])
+    st = _wait(page, node, lambda s: s["state"] == "ok" and s["preset"] == "spiral_zoom", "the runner-up's preview")
+    assert st["preset_widget"] == "spiral_zoom" and st["info"] == "camera: spiral_zoom", st
+    assert st["label"] == "circle, or spiral?" and st["text"] == text, st
+    assert st["switch"] and st["switch"]["text"] == "back to auto" and st["switch"]["next"] == "auto", st
+    assert st["preview"] == "data:image/png;base64,"
+    page.screenshot(path=str(output_dir / "widget_runner_up_on.png"), clip=clip)
+    # the choice is saved with the workflow like any widget value, and goes into the prompt
+    saved = json.loads(page.evaluate("() => JSON.stringify(app.graph.serialize())"))
+    assert next(n for n in saved["nodes"] if n["id"] == node)["widgets_values"] == [text, "spiral_zoom"]
+    prompt = json.loads(page.evaluate("async () => JSON.stringify((await app.graphToPrompt()).output)"))
+    assert prompt[str(node)]["inputs"]["preset"] == "spiral_zoom"
+
+    # a second click goes back to auto (and auto's own move)
+    page.mouse.click(st["switch"]["x"], st["switch"]["y"])
+    st = _wait(page, node, lambda s: s["state"] == "ok" and s["preset"] == "orbit", "the auto preview")
+    assert st["preset_widget"] == "auto" and st["switch"]["text"] == "use spiral", st
+
+    # a preset chosen by hand: the two readings still show, but no switch (the reading does not pick the move)
+    page.evaluate("""(id) => { const w = app.graph.getNodeById(id).widgets.find((w) => w.name === "preset");
+                              w.value = "dolly_in"; w.callback?.(w.value); }""", node)
+    st = _wait(page, node, lambda s: s["state"] == "ok" and s["preset"] == "dolly_in", "the hand-picked preset")
+    assert st["label"] == "circle, or spiral?" and st["switch"] is None, st
+    page.evaluate("""(id) => { const w = app.graph.getNodeById(id).widgets.find((w) => w.name === "preset");
+                              w.value = "auto"; w.callback?.(w.value); }""", node)
+    _wait(page, node, lambda s: s["state"] == "ok" and s["preset"] == "orbit", "auto again")
+
+    # clear strokes read as one class: no runner-up text and no switch
+    for stroke, kind in ((_circle(), "circle"), (_line(), "straight"), (_spiral(), "spiral")):
+        _click(page, node, "clear")
+        _draw(page, node, stroke)
+        st = _wait_analyzed(page, node)
+        assert st["intent"] == kind and _python_reading(st["text"])[1] is None, st
+        assert st["label"].startswith(f"{kind} ") and st["label"].endswith("%") and ", or " not in st["label"], st
+        assert st["runner_up"] == "" and st["switch"] is None, st
+    assert not page.page_errors, page.page_errors

@@ -4,10 +4,14 @@
 // runs and lets you draw camera strokes on it with mouse, pen or touch, in the image's own pixel coordinates
 // whatever the node size or graph zoom. The stroke JSON lives in the node's `strokes` STRING widget (saved in
 // workflows, sent in prompts): the canvas writes it on every change and redraws from it whenever it changes.
-// When a stroke ends the widget asks POST /draw_to_video/analyze for the intent and a camera preview.
+// When a stroke ends the widget asks POST /draw_to_video/analyze for the intent and a camera preview. When the
+// classifier's top two readings are close it shows both ("circle, or spiral?") and a one-click switch ("use spiral")
+// that sets the node's own `preset` widget to the runner-up's move (so it is saved like any widget value); a second
+// click ("back to auto") sets it back.
 // Public extension API only: app.registerExtension, node.addDOMWidget, api.fetchApi, widgets.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
+import { AUTO, intentText, runnerUp, switchControl } from "./lib/runner_up.js";
 import { STROKE_WIDGET_CSS, drawBackdrop, drawStroke, strokeColour } from "./lib/stroke_draw.js";
 import {
   MAX_POINTS,
@@ -70,6 +74,7 @@ class StrokeEditor {
     this.seq = 0;
     this.analyzeTimer = null;
     this.frame = 0;
+    this.answer = null; // the last successful answer of the route, for the runner-up switch
     this.build();
   }
 
@@ -98,11 +103,18 @@ class StrokeEditor {
     this.preview = el("img", { className: "dtv-preview", alt: "camera preview" });
     this.intentEl = el("span", { className: "dtv-intent", textContent: "" });
     this.infoEl = el("span", { className: "dtv-info", textContent: "" });
+    this.switchBtn = btn("use", "", () => this.onSwitch());
+    this.switchBtn.className = "dtv-switch";
+    this.switchBtn.dataset.action = "runner-up";
+    this.switchBtn.hidden = true;
     this.stage = el("div", { className: "dtv-stage" }, [this.canvas, this.keys]);
     this.root = el("div", { className: "dtv-stroke" }, [
       el("div", { className: "dtv-bar" }, [this.undoBtn, this.redoBtn, this.clearBtn, this.jsonBtn]),
       this.stage,
-      el("div", { className: "dtv-foot" }, [this.preview, el("div", { className: "dtv-text" }, [this.intentEl, el("br"), this.infoEl])]),
+      el("div", { className: "dtv-foot" }, [this.preview, el("div", { className: "dtv-text" }, [
+        el("div", { className: "dtv-read" }, [this.intentEl, this.switchBtn]),
+        this.infoEl,
+      ])]),
     ]);
     this.root.dataset.state = "idle";
     // keep pointer presses on the controls from dragging the node
@@ -374,9 +386,46 @@ class StrokeEditor {
   }
 
   // -- live analysis ---------------------------------------------------------------------------------------------
+  presetWidget() {
+    return this.node.widgets?.find((w) => w.name === "preset") ?? null;
+  }
+
   preset() {
-    const v = this.node.widgets?.find((w) => w.name === "preset")?.value;
-    return typeof v === "string" ? v : "auto";
+    const v = this.presetWidget()?.value;
+    return typeof v === "string" ? v : AUTO;
+  }
+
+  /** Set the node's preset widget (as choosing it in its dropdown would) and refresh the preview for it. */
+  setPreset(value) {
+    const w = this.presetWidget();
+    if (!w || w.value === value) return;
+    w.value = value;
+    w.callback?.(value, app.canvas, this.node);
+    this.node.setDirtyCanvas?.(true, true);
+    this.node.graph?.change?.();
+    this.scheduleAnalyze(0);
+  }
+
+  onSwitch() {
+    const ctl = switchControl(this.answer, this.preset(), this.presetValues());
+    if (ctl) this.setPreset(ctl.next);
+  }
+
+  presetValues() {
+    const values = this.presetWidget()?.options?.values;
+    return Array.isArray(values) ? values : null;
+  }
+
+  /** Show the runner-up switch for the last answer and the current preset, or hide it. */
+  updateSwitch() {
+    const ctl = this.root.dataset.state === "ok" ? switchControl(this.answer, this.preset(), this.presetValues()) : null;
+    const b = this.switchBtn;
+    b.hidden = !ctl;
+    if (!ctl) return;
+    b.textContent = ctl.text;
+    b.title = ctl.title;
+    b.dataset.next = ctl.next;
+    b.classList.toggle("dtv-on", ctl.active);
   }
 
   scheduleAnalyze(delay) {
@@ -385,11 +434,16 @@ class StrokeEditor {
     this.analyzeTimer = setTimeout(() => this.analyze(), delay);
   }
 
-  setStatus(state, label, info) {
+  setStatus(state, label, info, answer = null) {
     this.root.dataset.state = state;
+    this.answer = answer;
+    this.root.dataset.runnerUp = runnerUp(answer) ?? "";
+    this.root.dataset.runnerUpPreset = (runnerUp(answer) && answer?.runner_up_preset) || "";
     this.intentEl.textContent = label;
+    this.intentEl.title = answer ? intentText(answer).title : "";
     this.infoEl.textContent = info;
     this.infoEl.title = info;
+    this.updateSwitch();
   }
 
   async analyze() {
@@ -433,9 +487,9 @@ class StrokeEditor {
     this.root.dataset.intent = intent.intent;
     this.root.dataset.preset = trajectory?.preset ?? "";
     this.root.dataset.confidence = String(intent.confidence);
-    const conf = Math.round(100 * intent.confidence);
     const preset = trajectory?.preset ? ` → ${trajectory.preset}` : "";
-    this.setStatus("ok", `${intent.intent} ${conf}%`, `camera: ${body.preset}${body.preset === "auto" ? preset : ""}`);
+    const info = `camera: ${body.preset}${body.preset === AUTO ? preset : ""}`;
+    this.setStatus("ok", intentText(data).text, info, data);
     if (data.preview_png) {
       this.preview.src = data.preview_png;
       this.preview.style.visibility = "visible";

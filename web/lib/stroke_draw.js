@@ -27,9 +27,14 @@ export const STROKE_WIDGET_CSS = `
 .dtv-stroke .dtv-preview{height:80px;width:160px;object-fit:contain;border:1px solid #444;border-radius:3px;
   visibility:hidden;flex:0 0 auto}
 .dtv-stroke .dtv-text{flex:1 1 auto;min-width:0;overflow:hidden}
-.dtv-stroke .dtv-intent{font-weight:bold}
-.dtv-stroke [data-state=error] .dtv-intent{color:#ff7070;font-weight:normal}
-.dtv-stroke .dtv-info{opacity:.8;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}`;
+.dtv-stroke .dtv-read{display:flex;align-items:center;gap:6px;min-width:0;min-height:20px}
+.dtv-stroke .dtv-intent{font-weight:bold;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}
+.dtv-stroke[data-state=error] .dtv-intent{color:#ff7070;font-weight:normal}
+.dtv-stroke button.dtv-switch{flex:0 0 auto;padding:1px 8px;border-color:#4a90e2;color:#9cc8ff}
+.dtv-stroke button.dtv-switch.dtv-on{background:#2a4f7a;color:#fff}
+.dtv-stroke button.dtv-switch[hidden]{display:none}
+.dtv-stroke[data-state=pending] button.dtv-switch{opacity:.6}
+.dtv-stroke .dtv-info{display:block;opacity:.8;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}`;
 
 /** The image, or without one a neutral W x H frame with thirds and a hint. */
 export function drawBackdrop(ctx, image, W, H, px) {
