@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .errors import CLIError
+from .errors import CLIError, Terminated, os_error_text, stop_signals_raise
 
 #: subcommand -> its one-line help (the subcommand's own parser uses the same line)
 COMMANDS = {
@@ -58,11 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(chosen_command(argv)).parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with stop_signals_raise():
+            return int(args.func(args) or 0)
     except (CLIError, ValueError, OSError) as exc:
-        msg = " ".join(str(exc).split()) if not isinstance(exc, CLIError) else str(exc).strip()
+        if isinstance(exc, CLIError):
+            msg = str(exc).strip()
+        else:
+            msg = os_error_text(exc) if isinstance(exc, OSError) else " ".join(str(exc).split())
         print(f"draw-to-video {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(f"draw-to-video {args.command}: stopped by {exc}", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print(f"draw-to-video {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..trajectory.stroke.format import parse_strokes
 from ..trajectory.stroke.intent import analyze
 from . import COMMANDS
-from .io_util import read_text
+from .errors import CLIError
+from .io_util import read_strokes
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,9 +26,10 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         try:
-            intent = analyze(parse_strokes(read_text(path)))
-        except ValueError as exc:  # StrokeError and CLIError are one-liners
-            print(f"draw-to-video analyze: error: {path}: {exc}", file=sys.stderr)
+            intent = analyze(read_strokes(path))
+        except ValueError as exc:  # CLIError naming the file (read_strokes), or an analysis error
+            msg = str(exc) if isinstance(exc, CLIError) else f"{path}: {exc}"
+            print(f"draw-to-video analyze: error: {msg}", file=sys.stderr)
             status = 2
             continue
         print(json.dumps({"file": str(path), **intent.to_dict()}), flush=True)

@@ -40,7 +40,25 @@ def _node_errors_text(node_errors: dict) -> str:
     return "; ".join(msgs)
 
 
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """A daemon thread that ends this process when the CLI that started it is gone (killed with SIGKILL, so it
+    could not stop us): no ComfyUI is ever left running, reparented to PID 1."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dtv-parent-watch", daemon=True).start()
+
+
 def main() -> int:
+    _exit_with_parent()
     ap = argparse.ArgumentParser()
     ap.add_argument("--job", required=True)
     ap.add_argument("--base-directory", required=True)

@@ -101,12 +101,13 @@ def run_prompt(
                str(_RUNNER), "--job", str(job), "--base-directory", str(base), "--model-root", str(root / "models")]
         if cpu:
             cmd.append("--cpu")
-        proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=None if verbose else subprocess.PIPE,
-                                text=True)
+        log = base / "comfyui.log"  # a file, not a pipe: a chatty child can never block on a full stderr pipe
+        with log.open("w", encoding="utf-8") as log_fh:
+            proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=None if verbose else log_fh,
+                                    text=True)
         result: dict | None = None
         state: dict = {}
         assert proc.stdout is not None
-        stderr_tail: list[str] = []
         try:
             for line in proc.stdout:
                 try:
@@ -117,21 +118,32 @@ def run_prompt(
                     result = msg
                 else:
                     _progress_line(msg, state)
-            if proc.stderr is not None:
-                stderr_tail = proc.stderr.read().splitlines()[-15:]
             proc.wait()
-        except KeyboardInterrupt:
-            proc.terminate()
-            proc.wait()
+        except BaseException:  # Ctrl-C, SIGTERM/SIGHUP (cli.errors.Terminated) or any failure: no orphan child
+            stop_child(proc)
             raise
+        finally:
+            proc.stdout.close()
         sys.stderr.write("\n" if state else "")
         if result is None:
-            tail = "\n".join(stderr_tail)
+            tail = "" if verbose else "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
             raise CLIError(f"ComfyUI exited (code {proc.returncode}) without a result; last log lines:\n{tail}")
         if not result.get("ok"):
             raise CLIError(str(result.get("error") or "ComfyUI failed"))
         files = _collect(result.get("outputs", {}), Path(result.get("output_dir", base / "output")), out_dir)
         return RunResult(outputs=result.get("outputs", {}), files=files)
+
+
+def stop_child(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop the ComfyUI child: SIGTERM, then SIGKILL after ``grace`` seconds; waits until it is gone."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _collect(outputs: Mapping[str, object], output_dir: Path, out_dir: Path) -> list[Path]:

@@ -45,6 +45,18 @@ def read_dir(path: Path) -> tuple[Iterator[np.ndarray], float | None]:
     return frames(), None
 
 
+def ffmpeg_reason(exc: BaseException, path: Path) -> str:
+    """The one line of an ffmpeg failure that says why (its last stderr line, without the path), not its banner."""
+    text = str(exc)
+    lines = [ln.strip() for ln in text.split("=== stderr ===", 1)[-1].splitlines() if ln.strip()]
+    banner = ("ffmpeg version", "built with", "configuration:", "lib", "Copyright")
+    useful = [ln for ln in lines if not ln.startswith(banner)]
+    reason = useful[-1] if useful and "=== stderr ===" in text else " ".join(text.split("=== stderr ===")[0].split())
+    for prefix in (f"{path}:", f"{path.name}:"):
+        reason = reason.removeprefix(prefix).strip()
+    return reason[:160] or "ffmpeg could not open it"
+
+
 def read_video(path: Path) -> tuple[Iterator[np.ndarray], float | None]:
     """Frames (RGB uint8) of a video file, streamed, and its frame rate when the file states one."""
     import imageio_ffmpeg
@@ -53,7 +65,8 @@ def read_video(path: Path) -> tuple[Iterator[np.ndarray], float | None]:
         reader = imageio_ffmpeg.read_frames(str(path))
         meta = next(reader)
     except (RuntimeError, OSError, StopIteration) as exc:
-        raise CLIError(f"{path}: not a readable video ({' '.join(str(exc).split())[:160]})") from None
+        raise CLIError(f"{path}: not a readable video ({ffmpeg_reason(exc, path)}); give a video file or a folder "
+                       "of images") from None
     w, h = meta["size"]
 
     def frames() -> Iterator[np.ndarray]:

@@ -11,10 +11,9 @@ from ..trajectory.camera.build import ShotOptions, build_trajectory
 from ..trajectory.camera.motion import EASINGS
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.poses.text import FORMATS, trajectory_to_text
-from ..trajectory.stroke.format import parse_strokes
 from . import COMMANDS
 from .errors import CLIError
-from .io_util import read_text, write_atomic
+from .io_util import read_strokes, write_atomic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +56,7 @@ def load_depth_image(path: Path, kind: str) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
-    strokes = parse_strokes(read_text(args.stroke))
+    strokes = read_strokes(args.stroke)
     depth = load_depth_image(args.depth, args.depth_kind) if args.depth else None
     traj = build_trajectory(strokes,
                             ShotOptions(preset=args.preset, frames=args.frames, fps=args.fps, width=args.width,

@@ -78,16 +78,24 @@ class DTVNode(io.ComfyNode):
     its own min/max/list checks for the inputs passed to it (and never checks V3 Combos), so this does all of them.
 
     A subclass adds its own checks by overriding :meth:`check_inputs` (called after the schema checks pass, with
-    the same values; linked inputs are None), or ``validate_inputs(**kwargs)`` calling ``super()`` first."""
+    the same values; linked inputs are None) or :meth:`check_first`, or ``validate_inputs(**kwargs)`` calling
+    ``super()``. Note that ComfyUI lists a validator's message once per input passed to it."""
+
+    @classmethod
+    def check_first(cls, values: dict[str, Any]) -> str | None:
+        """Checks of a subclass that must come before the schema's (a more helpful message for a value the generic
+        check would also refuse, e.g. where to put a missing model file); values are unchecked here."""
+        return None
 
     @classmethod
     def check_inputs(cls, values: dict[str, Any]) -> str | None:
-        """Extra checks of a subclass: one line naming the input and the problem, or None."""
+        """Extra checks of a subclass, after the schema's passed: one line naming the input and the problem, or
+        None."""
         return None
 
     @classmethod
     def validate_inputs(cls, **kwargs: Any) -> bool | str:
-        return check_schema(cls.define_schema(), kwargs) or cls.check_inputs(kwargs) or True
+        return cls.check_first(kwargs) or check_schema(cls.define_schema(), kwargs) or cls.check_inputs(kwargs) or True
 
 
 @dataclass(frozen=True)

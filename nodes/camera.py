@@ -15,7 +15,7 @@ from ..trajectory.stroke.format import StrokeSet
 from ..trajectory.stroke.intent import Intent as IntentValue
 from ..trajectory.stroke.prepare import prepare
 from . import inputs
-from .base import CATEGORY, PREFIX, Depth, DepthValue, Intent, Strokes, Trajectory, image_batch
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Intent, Strokes, Trajectory, image_batch
 
 
 def trajectory_summary(traj: CameraTrajectory) -> str:
@@ -28,7 +28,7 @@ def trajectory_summary(traj: CameraTrajectory) -> str:
                        "fov_y_deg": [float(fov.min()), float(fov.max())]})
 
 
-class CameraTrajectoryNode(io.ComfyNode):
+class CameraTrajectoryNode(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -72,7 +72,7 @@ class CameraTrajectoryNode(io.ComfyNode):
         return io.NodeOutput(traj, trajectory_summary(traj))
 
 
-class TrajectoryPreview(io.ComfyNode):
+class TrajectoryPreview(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -96,7 +96,7 @@ class TrajectoryPreview(io.ComfyNode):
         return io.NodeOutput(image_batch(preview_image(trajectory, stroke, size=(2 * size, size))))
 
 
-class PathScribble(io.ComfyNode):
+class PathScribble(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

@@ -11,11 +11,11 @@ from comfy_api.latest import io
 from ..effects.interpolation.camera_views import bullet_time, camera_interpolate
 from ..effects.interpolation.frames import interpolate_at, multiplier_positions
 from ..trajectory.camera.model import CameraTrajectory
-from .base import CATEGORY, PREFIX, Depth, DepthValue, Trajectory, cancel_hook
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Trajectory, cancel_hook
 from .rendering import FILLS, render_clip
 
 
-class BulletTime(io.ComfyNode):
+class BulletTime(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -53,7 +53,7 @@ class BulletTime(io.ComfyNode):
         return io.NodeOutput(out.to(mm.intermediate_device()))
 
 
-class CameraAwareInterpolate(io.ComfyNode):
+class CameraAwareInterpolate(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

@@ -6,12 +6,12 @@ import torch
 from comfy_api.latest import io
 
 from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, FALLBACK_NOTE, depth_from_map, fallback_depth_prior
-from .base import CATEGORY, PREFIX, Depth, DepthValue, depth_preview
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, depth_preview
 
 KINDS = ["inverse_depth", "depth", "disparity_normalised"]
 
 
-class DepthFromImage(io.ComfyNode):
+class DepthFromImage(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -49,7 +49,7 @@ class DepthFromImage(io.ComfyNode):
         return io.NodeOutput(DepthValue(depth), depth_preview(depth))
 
 
-class FallbackDepth(io.ComfyNode):
+class FallbackDepth(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

@@ -25,7 +25,7 @@ from comfy_api.latest import io
 from ..trajectory.checks import check_shape
 from ..trajectory.render.depth import DEFAULT_FAR, DEFAULT_NEAR, depth_from_map
 from . import models
-from .base import CATEGORY, PREFIX, Depth, DepthValue, depth_preview
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, depth_preview
 
 FOLDER = "depth"
 PATCH = 14
@@ -227,7 +227,7 @@ def estimate_raw(images: torch.Tensor, managed: models.Managed[DepthModel], reso
     return torch.cat(out)
 
 
-class DepthEstimator(io.ComfyNode):
+class DepthEstimator(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

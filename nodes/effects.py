@@ -23,7 +23,7 @@ from ..effects.color import load_cube
 from ..effects.params import ParamSpec, check_param
 from ..effects.registry import EFFECTS, LOOKS, apply_effect, apply_look
 from ..trajectory.camera.model import CameraTrajectory
-from .base import CATEGORY, PREFIX, Depth, DepthValue, Trajectory, cancel_hook
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Trajectory, cancel_hook, not_one_of
 
 #: The model folder of ``.cube`` LUTs (registered by the pack's ``on_load``).
 LUT_FOLDER = "luts"
@@ -54,16 +54,11 @@ def lut_names() -> list[str]:
     return [n for n in folder_paths.get_filename_list(LUT_FOLDER) if os.path.splitext(n)[1].lower() in LUT_EXTENSIONS]
 
 
-def _not_one_of(what: str, value: object, choices: list[str]) -> str:
-    shown = ", ".join(choices[:20]) + (f", ... ({len(choices)} in all)" if len(choices) > 20 else "")
-    return f"{what}: {str(value)[:60]!r} is not one of: {shown or '(none available)'}"
-
-
 def resolve_lut(name: str) -> str:
     """The file of LUT ``name``: only a listed name, resolved by ``folder_paths`` and checked to lie inside the LUT
     folder, so no input can reach any other file."""
     if name not in lut_names():
-        raise EffectError(_not_one_of(f"apply_lut.lut (a file in models/{LUT_FOLDER})", name, lut_names()))
+        raise EffectError(not_one_of(f"apply_lut.lut (a file in models/{LUT_FOLDER})", name, lut_names()))
     path = folder_paths.get_full_path(LUT_FOLDER, name)
     roots = [os.path.abspath(r) for r in folder_paths.get_folder_paths(LUT_FOLDER)]
     full = os.path.abspath(path) if path else ""
@@ -147,10 +142,10 @@ def check_widgets(name: str, values: dict[str, Any]) -> bool | str:
             continue
         if p.kind == "lut":
             if v not in lut_names():
-                return _not_one_of(f"{name}.{p.name} (a file in models/{LUT_FOLDER})", v, lut_names())
+                return not_one_of(f"{name}.{p.name} (a file in models/{LUT_FOLDER})", v, lut_names())
             continue
         if p.kind == "choice" and v not in p.choices:
-            return _not_one_of(f"{name}.{p.name}", v, list(p.choices))
+            return not_one_of(f"{name}.{p.name}", v, list(p.choices))
         try:
             check_param(name, p, v)
         except ValueError as e:
@@ -162,7 +157,7 @@ def _effect_node(name: str) -> type[io.ComfyNode]:
     spec = EFFECTS[name]
     per_frame_params = [p for p in spec.params if p.name in FROM_TRAJECTORY]
 
-    class EffectNode(io.ComfyNode):
+    class EffectNode(DTVNode):
         @classmethod
         def define_schema(cls) -> io.Schema:
             inputs: list[io.Input] = [io.Image.Input("images", tooltip="The clip (IMAGE batch, one image a frame).")]
@@ -190,7 +185,8 @@ def _effect_node(name: str) -> type[io.ComfyNode]:
 
         @classmethod
         def validate_inputs(cls, **kwargs: Any) -> bool | str:
-            return check_widgets(name, kwargs)
+            own = check_widgets(name, kwargs)  # the registry's messages first, then the schema's generic checks
+            return own if own is not True else super().validate_inputs(**kwargs)
 
         @classmethod
         def execute(cls, images: torch.Tensor, **kwargs: Any) -> io.NodeOutput:
@@ -219,7 +215,7 @@ GRADE_CONTROLS = [p for p in EFFECTS["grade"].params if p.name not in ("preset",
 OFFSET = 3.0
 
 
-class ColorGrade(io.ComfyNode):
+class ColorGrade(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -247,7 +243,7 @@ class ColorGrade(io.ComfyNode):
     def validate_inputs(cls, **kwargs: Any) -> bool | str:
         preset = kwargs.get("preset")
         if preset is not None and preset not in GRADE_PRESETS:
-            return _not_one_of("preset", preset, list(GRADE_PRESETS))
+            return not_one_of("preset", preset, list(GRADE_PRESETS))
         try:
             if kwargs.get("strength") is not None:
                 check_param("grade", _GRADE["strength"], kwargs["strength"])
@@ -257,7 +253,7 @@ class ColorGrade(io.ComfyNode):
                     check_param("grade", ParamSpec(p.name, "float", 0.0, -OFFSET, OFFSET), v)
         except ValueError as e:
             return str(e)
-        return True
+        return super().validate_inputs(**kwargs)
 
     @classmethod
     def execute(cls, images: torch.Tensor, preset: str, strength: float, **controls: float) -> io.NodeOutput:
@@ -267,7 +263,7 @@ class ColorGrade(io.ComfyNode):
         return io.NodeOutput(run_effect("grade", images, {"preset": preset, "strength": strength, **kw}, 0))
 
 
-class CinematicLook(io.ComfyNode):
+class CinematicLook(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -288,8 +284,8 @@ class CinematicLook(io.ComfyNode):
     def validate_inputs(cls, **kwargs: Any) -> bool | str:
         look = kwargs.get("look")
         if look is not None and look not in LOOKS:
-            return _not_one_of("look", look, list(LOOKS))
-        return check_seed(kwargs.get("seed")) or True
+            return not_one_of("look", look, list(LOOKS))
+        return check_seed(kwargs.get("seed")) or super().validate_inputs(**kwargs)
 
     @classmethod
     def execute(cls, images: torch.Tensor, look: str, seed: int) -> io.NodeOutput:

@@ -13,10 +13,10 @@ from comfy_api.latest import io
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.fidelity.estimate import fidelity_plot
 from ..trajectory.fidelity.report import score_clip, summary
-from .base import CATEGORY, PREFIX, Trajectory, image_batch
+from .base import CATEGORY, PREFIX, DTVNode, Trajectory, image_batch
 
 
-class CameraFidelity(io.ComfyNode):
+class CameraFidelity(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from .. import __version__
-from .base import CATEGORY, PREFIX
+from .base import CATEGORY, PREFIX, DTVNode
 
 
-class PackInfo(io.ComfyNode):
+class PackInfo(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

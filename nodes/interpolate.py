@@ -7,6 +7,7 @@ RIFE weights live in ComfyUI's ``models/interpolation`` (:data:`FOLDER`, registe
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 from comfy_api.latest import io
@@ -22,7 +23,7 @@ from ..effects.interpolation.frames import retime as retime_clip
 from ..effects.interpolation.rife import RIFE, SCALES, RIFEError, read_state_dict
 from ..effects.time import PRESET_CURVES
 from . import models
-from .base import CATEGORY, PREFIX, cancel_hook
+from .base import CATEGORY, PREFIX, DTVNode, cancel_hook
 
 FOLDER = "interpolation"
 EXTENSIONS = frozenset({".pkl", ".pth", ".pt", ".ckpt", ".safetensors"})
@@ -57,7 +58,7 @@ def load_cached(name: str, precision: str) -> models.Managed[RIFE]:
     return models.cached("rife", path, dtype, device, os.path.getmtime(path), lambda: _load_rife(path, dtype, device))
 
 
-class RIFELoader(io.ComfyNode):
+class RIFELoader(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         import folder_paths
@@ -80,15 +81,14 @@ class RIFELoader(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, model_name: str, precision: str) -> bool | str:
+    def check_first(cls, values: dict[str, Any]) -> str | None:
         import folder_paths
 
-        if precision not in models.PRECISIONS:
-            return f"precision must be one of {', '.join(models.PRECISIONS)}"
-        if not model_name or folder_paths.get_full_path(FOLDER, model_name) is None:
-            return (f"RIFE weights {model_name!r} not found: put flownet.pkl or rife*.pth files into {_where()} and "
-                    "refresh")
-        return True
+        name = values.get("model_name")
+        if name is not None and folder_paths.get_full_path(FOLDER, name) is None:
+            return (f"model_name: RIFE weights {str(name)[:60]!r} not found: put flownet.pkl or rife*.pth files into "
+                    f"{_where()} and refresh")
+        return None
 
     @classmethod
     def execute(cls, model_name: str, precision: str = "auto") -> io.NodeOutput:
@@ -141,7 +141,7 @@ def _frames(images: torch.Tensor) -> torch.Tensor:
     return images.to(mm.intermediate_device())
 
 
-class Interpolate(io.ComfyNode):
+class Interpolate(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -179,7 +179,7 @@ class Interpolate(io.ComfyNode):
         return io.NodeOutput(out, fps)
 
 
-class Retime(io.ComfyNode):
+class Retime(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -204,14 +204,16 @@ class Retime(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, curve: str) -> bool | str:
+    def check_inputs(cls, values: dict[str, Any]) -> str | None:
         from ..effects.time import parse_speed_curve
 
+        if (curve := values.get("curve")) is None:
+            return None
         try:
             parse_speed_curve(curve)
         except ValueError as exc:
             return f"curve: {exc}"
-        return True
+        return None
 
     @classmethod
     def execute(cls, images: torch.Tensor, curve: str, fps: float, strength: float, mode: str,

@@ -12,13 +12,13 @@ from ..trajectory.checks import check_shape
 from ..trajectory.render.depth import FALLBACK_NOTE, fallback_depth_prior
 from ..trajectory.stroke.format import StrokeSet
 from . import inputs
-from .base import CATEGORY, PREFIX, Depth, DepthValue, Strokes, Trajectory, depth_preview
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Strokes, Trajectory, depth_preview
 from .rendering import FILLS, render_clip
 
 __all__ = ["NODES", "DrawToVideo25D", "Render25D"]
 
 
-class Render25D(io.ComfyNode):
+class Render25D(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -51,7 +51,7 @@ class Render25D(io.ComfyNode):
         return io.NodeOutput(frames, visible, depth_preview(torch.where(seen > 0, seen, seen.amax().clamp_min(1))))
 
 
-class DrawToVideo25D(io.ComfyNode):
+class DrawToVideo25D(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

@@ -107,7 +107,8 @@ def parse_request(body: bytes) -> tuple[StrokeSet, int, str, int, int]:
     try:
         stroke_set = parse_strokes(raw)
     except StrokeError as e:
-        raise BadRequest(f"strokes: {e}") from None
+        msg = str(e)  # the parser's "body" is the strokes field here, not the request body
+        raise BadRequest(f"strokes: {msg.removeprefix('body: ')}" if msg.startswith("body: ") else f"strokes: {msg}") from None
     if stroke_set.n_points > MAX_ROUTE_POINTS:
         raise BadRequest(f"strokes: {stroke_set.n_points} points is more than the limit of {MAX_ROUTE_POINTS}")
     frames = _int_field(data, "frames", 1, MAX_FRAMES, DEFAULT_FRAMES)

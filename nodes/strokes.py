@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from comfy_api.latest import io
 
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.stroke.format import StrokeError, StrokeSet, parse_strokes
 from ..trajectory.stroke.intent import analyze
-from .base import CATEGORY, PREFIX, Intent, Strokes
+from .base import CATEGORY, PREFIX, DTVNode, Intent, Strokes
 
 #: A gentle push toward the right third of a 1024x576 frame: what a new node starts with.
 DEFAULT_STROKES = json.dumps({
@@ -24,11 +25,12 @@ def strokes_error(text: str) -> str | None:
     try:
         parse_strokes(text)
     except StrokeError as exc:
-        return f"strokes: {exc}"
+        msg = str(exc)  # "body: what" is the whole text, which is this input
+        return f"strokes: {msg.removeprefix('body: ')}" if msg.startswith("body: ") else f"strokes: {msg}"
     return None
 
 
-class StrokeInput(io.ComfyNode):
+class StrokeInput(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -58,8 +60,9 @@ class StrokeInput(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, strokes: str) -> bool | str:
-        return strokes_error(strokes) or True
+    def check_inputs(cls, values: dict[str, Any]) -> str | None:
+        text = values.get("strokes")
+        return None if text is None else strokes_error(text)
 
     @classmethod
     def execute(cls, strokes: str, preset: str = "auto", image: object = None) -> io.NodeOutput:
@@ -67,7 +70,7 @@ class StrokeInput(io.ComfyNode):
         return io.NodeOutput(ss, ss.to_json())
 
 
-class IntentAnalysis(io.ComfyNode):
+class IntentAnalysis(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from typing import Any
 
 import comfy.model_management
 import comfy.patcher_extension
@@ -23,7 +24,7 @@ from comfy_api.latest import io
 
 from ..trajectory.checks import check_shape
 from ..trajectory.guidance import LatentGuidance, crossfade_into, latent_mask, plan_windows
-from .base import CATEGORY, PREFIX
+from .base import CATEGORY, PREFIX, DTVNode
 
 #: Key of the pre-sampling shape check this pack adds to a model (OUTER_SAMPLE wrapper).
 WRAPPER_KEY = "draw_to_video.camera_guidance"
@@ -179,8 +180,11 @@ class CameraCFGGuider(comfy.samplers.CFGGuider):
         return super().sample(noise, latent_image, sampler, sigmas, *args, **kwargs)
 
 
-def _schedule_error(start: float, end: float) -> str | bool:
-    return True if start <= end else f"start ({start}) must not be after end ({end})"
+def _schedule_error(values: dict[str, Any]) -> str | None:
+    start, end = values.get("start"), values.get("end")
+    if start is None or end is None or start <= end:
+        return None
+    return f"start ({start}) must not be after end ({end}): lower start or raise end"
 
 
 def guidance_inputs() -> list:
@@ -210,7 +214,7 @@ def guidance_inputs() -> list:
 # ---------------------------------------------------------------------------------------------------------------
 # nodes
 # ---------------------------------------------------------------------------------------------------------------
-class CameraGuidance(io.ComfyNode):
+class CameraGuidance(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -232,8 +236,8 @@ class CameraGuidance(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, start: float, end: float) -> bool | str:
-        return _schedule_error(start, end)
+    def check_inputs(cls, values: dict[str, Any]) -> str | None:
+        return _schedule_error(values)
 
     @classmethod
     def execute(cls, model, vae, targets, strength, start, end, mask_erode, mask_feather, visibility=None,
@@ -242,7 +246,7 @@ class CameraGuidance(io.ComfyNode):
         return io.NodeOutput(guided_model(with_compiled_model(model) if compile_model else model, g))
 
 
-class CameraGuider(io.ComfyNode):
+class CameraGuider(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -262,8 +266,8 @@ class CameraGuider(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, start: float, end: float) -> bool | str:
-        return _schedule_error(start, end)
+    def check_inputs(cls, values: dict[str, Any]) -> str | None:
+        return _schedule_error(values)
 
     @classmethod
     def execute(cls, model, positive, negative, cfg, vae, targets, strength, start, end, mask_erode, mask_feather,
@@ -275,7 +279,7 @@ class CameraGuider(io.ComfyNode):
         return io.NodeOutput(guider)
 
 
-class GuidedInitLatent(io.ComfyNode):
+class GuidedInitLatent(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -303,7 +307,7 @@ class GuidedInitLatent(io.ComfyNode):
         return io.NodeOutput({"samples": latent}, float(denoise), int(round(steps * (1.0 - denoise))))
 
 
-class WindowedGuidedSampler(io.ComfyNode):
+class WindowedGuidedSampler(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -339,10 +343,11 @@ class WindowedGuidedSampler(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, start: float, end: float, window_size: int, overlap: int) -> bool | str:
-        if overlap >= window_size:
+    def check_inputs(cls, values: dict[str, Any]) -> str | None:
+        overlap, window_size = values.get("overlap"), values.get("window_size")
+        if overlap is not None and window_size is not None and overlap >= window_size:
             return f"overlap ({overlap}) must be smaller than window_size ({window_size})"
-        return _schedule_error(start, end)
+        return _schedule_error(values)
 
     @classmethod
     def execute(cls, model, clip_vision, vae, targets, strength, start, end, mask_erode, mask_feather, window_size,
