@@ -59,10 +59,12 @@ PYEOF
   echo "$COMFY_VERSION" > .comfyui/.dtv-version
 fi
 
-# 4. test prerequisites: Debian's Chromium (driven by Playwright; never `playwright install`) and opencv-doc data
+# 4. test prerequisites: Debian's Chromium (driven by Playwright; never `playwright install`), Node.js (the web/lib
+#    unit tests) and opencv-doc data
 if [[ $WITH_TEST == 1 ]]; then
   need=()
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
+  command -v node >/dev/null || need+=(nodejs)
   [[ -f /usr/share/doc/opencv-doc/examples/data/aloeL.jpg ]] || need+=(opencv-doc)
   if (( ${#need[@]} )); then
     log "installing Debian packages: ${need[*]}"

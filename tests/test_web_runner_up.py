@@ -1,4 +1,5 @@
-"""web/lib/runner_up.js, the widget's pure runner-up helpers, run under Node (skipped where Node is missing).
+"""web/lib/runner_up.js, the widget's pure runner-up helpers, run under Node (scripts/setup.sh --test installs
+Debian's nodejs where it is missing).
 
 The browser test (tests/test_widget_browser.py) drives the same code in the real frontend; this pins each branch of
 the switch: offer the runner-up's preset under 'auto', offer 'auto' once it is set, nothing for a hand-picked preset,
@@ -10,8 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-
-import pytest
 
 from comfy_harness import REPO
 
@@ -27,8 +26,7 @@ process.stdout.write(JSON.stringify(out));
 
 
 def _run(cases: list) -> list:
-    if NODE is None:
-        pytest.skip("node is not installed")
+    assert NODE is not None, "node is missing: scripts/setup.sh --test installs Debian's nodejs"
     proc = subprocess.run([NODE, "--input-type=module", "-e", SCRIPT, LIB.as_uri(), json.dumps(cases)],
                           capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0, proc.stderr
