@@ -3,6 +3,10 @@ real ComfyUI executor, into a video or a folder of lossless PNG frames.
 
 Overrides use node titles, exactly as batch jobs do: ``--set "Camera trajectory.strength=0.5"`` (the value is read as
 JSON when it parses, else as text).
+
+``--trajectory FILE`` (a RealEstate10K, MotionCtrl or pack trajectory file) replaces the workflow's "Camera trajectory"
+node by ``DTV_FitTrajectory`` under the same title (fed by a ``DTV_LoadTrajectory`` titled "Trajectory file"), so the
+film's camera move drives the render; ``--set "Camera trajectory.scale=0.5"`` and the other fit inputs then apply.
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "PNG frames. Without --depth the 2.5D workflow uses an approximate depth prior "
                                    "(it says so); give a depth map (bright = near) for real parallax.")
     p.add_argument("image", type=Path, help="the image to animate")
-    p.add_argument("--stroke", type=Path, required=True, help="stroke JSON file (version 1)")
+    p.add_argument("--stroke", type=Path, help="stroke JSON file (version 1); required unless --trajectory is given")
+    p.add_argument("--trajectory", type=Path,
+                   help="use this camera path instead of the stroke's: a RealEstate10K, MotionCtrl or pack trajectory "
+                        "file, resampled to the frames and fps and scaled to the photo's depth (DTV_FitTrajectory)")
     p.add_argument("--depth", type=Path, help="depth map image, bright = near (as depth nodes write it)")
     p.add_argument("--preset", default=None, help="camera preset (default: the workflow's, auto = from the intent)")
     p.add_argument("--frames", type=int, default=None, help="number of frames (default: the workflow's)")
@@ -68,6 +75,29 @@ def _source_of(graph: dict, class_type: str, input_name: str) -> list | None:
     return None
 
 
+def use_trajectory_file(graph: dict, text: str) -> dict:
+    """A copy of ``graph`` whose "Camera trajectory" node is ``DTV_FitTrajectory`` (same id and title, so every link
+    and override still finds it) fed by a new ``DTV_LoadTrajectory`` holding ``text`` (format detected)."""
+    titles = nodes_by_title(graph)
+    if "Camera trajectory" not in titles:
+        raise CLIError("--trajectory needs a workflow with a node titled 'Camera trajectory'")
+    out = json.loads(json.dumps(graph))
+    node_id = titles["Camera trajectory"]
+    old = out[node_id]["inputs"]
+    load = new_node_id(out)
+    out[load] = {"class_type": "DTV_LoadTrajectory", "_meta": {"title": "Trajectory file"},
+                 "inputs": {"text": text, "format": "auto", "width": int(old.get("width", 1024)),
+                            "height": int(old.get("height", 576)), "fps": float(old.get("fps", 24.0)),
+                            "fov_deg": float(old.get("fov_deg", 50.0))}}
+    fit = {"trajectory": [load, 0], "frames": old.get("frames", 49), "fps": old.get("fps", 24.0),
+           "width": old.get("width", 1024), "height": old.get("height", 576), "timing": "source_clock",
+           "scaling": "travel", "scale": 0.25, "keep_intrinsics": True, "fov_deg": old.get("fov_deg", 50.0)}
+    if isinstance(old.get("depth"), list):
+        fit["depth"] = old["depth"]
+    out[node_id] = {"class_type": "DTV_FitTrajectory", "_meta": {"title": "Camera trajectory"}, "inputs": fit}
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
@@ -77,16 +107,27 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{args.image}: no such file")
     if args.depth is not None and not args.depth.is_file():
         raise CLIError(f"{args.depth}: no such file")
-    strokes = parse_strokes(read_text(args.stroke))
+    if args.stroke is None and args.trajectory is None:
+        raise CLIError("give --stroke (a drawn path) or --trajectory (a camera path file)")
+    if args.trajectory is not None and args.preset is not None:
+        raise CLIError("--preset shapes a stroke's camera; it does not apply to --trajectory")
+    strokes = parse_strokes(read_text(args.stroke)) if args.stroke is not None else None
     try:
         with Image.open(args.image) as im:
             iw, ih = im.size
     except OSError:
         raise CLIError(f"{args.image}: not an image") from None
     graph = load_api_workflow(args.workflow)
+    if args.trajectory is not None:
+        graph = use_trajectory_file(graph, read_text(args.trajectory))
+        if strokes is None:  # the preview would draw the workflow's sample stroke
+            for node in graph.values():
+                if node["class_type"] == "DTV_TrajectoryPreview":
+                    node["inputs"].pop("strokes", None)
     titles = nodes_by_title(graph)
-    over: dict[str, dict[str, object]] = {"Image": {"image": "input" + args.image.suffix.lower()},
-                                          "Stroke": {"strokes": strokes.to_json()}}
+    over: dict[str, dict[str, object]] = {"Image": {"image": "input" + args.image.suffix.lower()}}
+    if strokes is not None:
+        over["Stroke"] = {"strokes": strokes.to_json()}
     traj = over.setdefault("Camera trajectory", {})
     if args.preset is not None:
         traj["preset"] = args.preset

@@ -6,21 +6,23 @@ import json
 import os
 
 import folder_paths
+import torch
 from comfy_api.latest import io, ui
 
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.poses.formats import to_cameractrl_poses, to_motionctrl, to_re10k, to_wan_embedding
-from ..trajectory.poses.text import EXTENSIONS, trajectory_from_text, trajectory_to_text
+from ..trajectory.poses.retime import SCALINGS, TIMINGS, fit_camera_path
+from ..trajectory.poses.text import EXTENSIONS, READ_FORMATS, trajectory_from_text, trajectory_to_text
 from ..trajectory.poses.text import FORMATS as TEXT_FORMATS
 from . import inputs
-from .base import CATEGORY, PREFIX, Trajectory
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Trajectory
 
 #: The type AnimateDiff-Evolved's CameraCtrl nodes and the Wan wrappers exchange.
 CameraCtrlPoses = io.Custom("CAMERACTRL_POSES")
 FORMATS = list(TEXT_FORMATS)
 
 
-class ExportCameraCtrl(io.ComfyNode):
+class ExportCameraCtrl(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -45,7 +47,7 @@ class ExportCameraCtrl(io.ComfyNode):
         return io.NodeOutput(to_cameractrl_poses(trajectory, pose_size=size), to_re10k(trajectory))
 
 
-class ExportMotionCtrl(io.ComfyNode):
+class ExportMotionCtrl(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -63,7 +65,7 @@ class ExportMotionCtrl(io.ComfyNode):
         return io.NodeOutput(json.dumps(to_motionctrl(trajectory)))
 
 
-class WanCameraEmbedding(io.ComfyNode):
+class WanCameraEmbedding(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -90,7 +92,7 @@ class WanCameraEmbedding(io.ComfyNode):
         return io.NodeOutput(emb, trajectory.width, trajectory.height, trajectory.num_frames)
 
 
-class LoadTrajectory(io.ComfyNode):
+class LoadTrajectory(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -98,13 +100,17 @@ class LoadTrajectory(io.ComfyNode):
             display_name="Draw to Video: trajectory from text",
             category=f"{CATEGORY}/poses",
             description="Reads a camera path from pasted text: the pack's trajectory JSON, RealEstate10K pose text "
-                        "(CameraCtrl) or a MotionCtrl RT list.",
+                        "(CameraCtrl) or a MotionCtrl RT list. Nothing the text holds is dropped: poses stay in the "
+                        "file's world and its timestamps and URL line are kept (fit it to a shot with 'fit camera "
+                        "path to shot').",
             inputs=[
                 io.String.Input("text", multiline=True, default="", tooltip="The pose text."),
-                io.Combo.Input("format", options=FORMATS, default="json", tooltip="What the text is."),
+                io.Combo.Input("format", options=list(READ_FORMATS), default="json",
+                               tooltip="What the text is (auto: a JSON object is the pack's JSON, a JSON list "
+                                       "MotionCtrl RT, else RealEstate10K)."),
                 inputs.width("Frame width (RealEstate10K and MotionCtrl store no size)."),
                 inputs.height("Frame height."),
-                inputs.fps("Frames per second if the format has no timestamps."),
+                inputs.fps("Frames per second if the text has no timestamps (RealEstate10K's give their own)."),
                 inputs.fov_deg("Vertical field of view for MotionCtrl RT (which has no intrinsics)."),
             ],
             outputs=[Trajectory.Output(display_name="trajectory")],
@@ -115,7 +121,7 @@ class LoadTrajectory(io.ComfyNode):
         return io.NodeOutput(trajectory_from_text(text, format, width=width, height=height, fps=fps, fov_deg=fov_deg))
 
 
-class SaveTrajectory(io.ComfyNode):
+class SaveTrajectory(DTVNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -136,6 +142,13 @@ class SaveTrajectory(io.ComfyNode):
         )
 
     @classmethod
+    def check_inputs(cls, values: dict) -> str | None:
+        prefix = values.get("filename_prefix")
+        if isinstance(prefix, str) and not prefix.strip(" /\\"):
+            return "filename_prefix is empty: give a file name prefix such as draw-to-video/trajectory"
+        return None
+
+    @classmethod
     def execute(cls, trajectory: CameraTrajectory, filename_prefix: str, format: str) -> io.NodeOutput:
         text = trajectory_to_text(trajectory, format)
         full_dir, name, counter, subfolder, _ = folder_paths.get_save_image_path(
@@ -149,4 +162,62 @@ class SaveTrajectory(io.ComfyNode):
         return io.NodeOutput(text, ui={"trajectory": [dict(saved)], "text": [text[:2000]]})
 
 
-NODES = [ExportCameraCtrl, ExportMotionCtrl, WanCameraEmbedding, LoadTrajectory, SaveTrajectory]
+def median_depth(depth: DepthValue | None, width: int, height: int) -> float:
+    """Median of the finite positive depth of the first depth frame (the subject distance 1.0 without one)."""
+    if depth is None:
+        return 1.0
+    d = depth.frame(0, height, width)
+    d = d[torch.isfinite(d) & (d > 0)]
+    if d.numel() == 0:
+        raise ValueError("the depth map has no finite positive depth")
+    return float(d.median())
+
+
+class FitTrajectory(DTVNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id=f"{PREFIX}FitTrajectory",
+            display_name="Draw to Video: fit camera path to shot",
+            category=f"{CATEGORY}/poses",
+            description="Makes a real camera path (a RealEstate10K, MotionCtrl or pack trajectory file, from 'trajectory "
+                        "from text') the camera of a render on this photo: re-based onto its first camera, its clock "
+                        "resampled to the frames and fps (from its timestamps), its translation scaled to the photo's "
+                        "depth, its intrinsics optionally kept.",
+            inputs=[
+                Trajectory.Input("trajectory", tooltip="The imported camera path."),
+                inputs.frames("Number of output frames."),
+                inputs.fps("Output frames per second (frame k is at k/fps seconds of the path's own clock)."),
+                inputs.width("Output frame width (the photo's)."),
+                inputs.height("Output frame height."),
+                io.Combo.Input("timing", options=list(TIMINGS), default="source_clock",
+                               tooltip="source_clock: real time (the path's timestamps; the last pose is held past "
+                                       "its end). fit_to_frames: the whole path spread over the frames."),
+                io.Combo.Input("scaling", options=list(SCALINGS), default="travel",
+                               tooltip="How file units become scene units. travel: the camera's farthest distance "
+                                       "from its start becomes scale x the photo's median depth (any file, e.g. "
+                                       "RealEstate10K, which is up to scale). median_depth: one file unit = scale x "
+                                       "the median depth. none: translations x scale."),
+                io.Float.Input("scale", default=0.25, min=0.001, max=100.0, step=0.01,
+                               tooltip="Multiplies the translation after the scaling rule."),
+                io.Boolean.Input("keep_intrinsics", default=True,
+                                 tooltip="On: the path's own (normalised) focal length and principal point. Off: "
+                                         "a centred camera with the vertical field of view below."),
+                inputs.fov_deg("Vertical field of view when the intrinsics are not kept."),
+                Depth.Input("depth", optional=True,
+                            tooltip="The photo's depth (its median sets the scale); without it the subject is at 1."),
+            ],
+            outputs=[Trajectory.Output(display_name="trajectory")],
+        )
+
+    @classmethod
+    def execute(cls, trajectory: CameraTrajectory, frames: int, fps: float, width: int, height: int, timing: str,
+                scaling: str, scale: float, keep_intrinsics: bool, fov_deg: float,
+                depth: DepthValue | None = None) -> io.NodeOutput:
+        med = median_depth(depth, width, height)
+        return io.NodeOutput(fit_camera_path(trajectory, frames, fps, width, height, timing=timing, scaling=scaling,
+                                             scale=scale, median_depth=med, keep_intrinsics=keep_intrinsics,
+                                             fov_deg=fov_deg))
+
+
+NODES = [ExportCameraCtrl, ExportMotionCtrl, WanCameraEmbedding, LoadTrajectory, SaveTrajectory, FitTrajectory]

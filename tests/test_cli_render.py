@@ -95,3 +95,26 @@ def test_fidelity_node_scores_a_render(comfy):
     rep = preview_json(out, "6")
     assert rep["n_frames"] == 5 and rep["rot_err_deg"] < 1.0
     assert out["7"]["images"]
+
+
+def test_render_along_a_real_re10k_camera_path_then_fidelity(tmp_path):
+    from test_poses_fit import URL, smooth_re10k_file
+
+    src, out, traj = tmp_path / "0Y9Vyl3Ao3Y.txt", tmp_path / "frames", tmp_path / "t.json"
+    src.write_text(smooth_re10k_file())
+    run = _cli("render", str(ASSETS / "motorcycle.jpg"), "--trajectory", str(src), "--depth",
+               str(ASSETS / "motorcycle_depth.png"), "--frames", "8", "--size", "256", "--set",
+               "Camera trajectory.scale=0.2", "--out", str(out), "--trajectory-out", str(traj))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len(sorted(out.glob("*.png"))) == 8
+    t = CameraTrajectory.from_json(traj.read_text())
+    assert (t.num_frames, t.width, t.height, t.fps) == (8, 256, 176, 24.0)
+    assert t.meta["source"]["url"] == URL and t.meta["fit"]["scale"] == 0.2
+    assert np.allclose(t.K[:, 0, 0], 0.512345 * 256)  # the file's intrinsics, kept
+    fid = _cli("fidelity", str(out), str(traj))
+    assert fid.returncode == 0, fid.stderr
+    rep = json.loads(fid.stdout)
+    assert rep["n_frames"] == 8 and rep["rot_err_deg"] < 1.0 and rep["trans_dir_err_deg"] < 10.0, rep
+    bad = _cli("render", str(ASSETS / "motorcycle.jpg"), "--trajectory", str(src), "--preset", "orbit",
+               "--out", str(tmp_path / "bad.mp4"))
+    assert bad.returncode == 2 and "--preset" in bad.stderr and "Traceback" not in bad.stderr
