@@ -353,3 +353,16 @@ def test_context_replace_and_ctx_helpers() -> None:
     ctx2 = replace(ctx, u=np.zeros(9))
     assert not PRESETS["dolly_in"].fn(ctx2).eye.any()
     assert math.isclose(ctx.zoom_range[0] * ctx.f0, 640 / (2 * math.tan(math.radians(119.75) / 2)))
+
+
+def test_auto_follows_the_move_picked_on_the_drawing_node() -> None:
+    from dataclasses import replace
+
+    ss = make_stroke_set(np.stack([np.linspace(100, 500, 40), np.full(40, 200.0)], axis=-1), 640, 360)
+    opts = ShotOptions(frames=9, width=640, height=360)
+    assert build_trajectory(ss, opts).preset == "truck"  # read from the stroke
+    picked = replace(ss, preset="orbit")
+    assert build_trajectory(picked, opts).preset == "orbit"  # auto follows the drawing node's pick
+    assert build_trajectory(picked, replace(opts, preset="dolly_in")).preset == "dolly_in"  # an explicit preset wins
+    with pytest.raises(ValueError, match="strokes: unknown preset 'nope'"):
+        build_trajectory(replace(ss, preset="nope"), opts)

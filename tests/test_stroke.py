@@ -355,3 +355,14 @@ def test_fuzz_point_arrays(pts, canvas):
     except StrokeError:
         return
     _check_valid(ss)
+
+
+def test_the_picked_preset_travels_with_the_strokes() -> None:
+    base = {"version": 1, "canvas": {"width": 64, "height": 32}, "strokes": [{"points": [[1, 2], [30, 20]]}]}
+    assert parse_strokes(base).preset is None and "preset" not in parse_strokes(base).to_dict()
+    picked = parse_strokes({**base, "preset": "orbit"})
+    assert picked.preset == "orbit" and parse_strokes(picked.to_json()).preset == "orbit"
+    assert parse_strokes({**base, "preset": "auto"}).preset is None
+    for bad in (3, "../etc", "Orbit", "x" * 41):
+        with pytest.raises(StrokeError, match="^preset: must be a preset name"):
+            parse_strokes({**base, "preset": bad})

@@ -5,7 +5,8 @@
 validates itself, so the node, the HTTP route and the CLI share one validator. The presets themselves are in
 :mod:`.presets`.
 
-``preset="auto"`` reads the stroke's intent (:func:`auto_preset`):
+``preset="auto"`` takes the move picked on the drawing node when the stroke set carries one (``StrokeSet.preset``),
+else reads the stroke's intent (:func:`auto_preset`):
 
 * **straight** - within 30 degrees of horizontal: ``truck`` along it (drawn to the right -> the camera
   trucks right); pointing down (more than 30 degrees below horizontal) or ending at/over the canvas
@@ -214,7 +215,12 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
     if intent is not None and not isinstance(intent, Intent):
         raise ValueError(f"intent must be an Intent or None, got {type(intent).__name__}")
     o = options
-    preset, F, fps, W, H, s, easing = o.preset, o.frames, o.fps, o.width, o.height, o.strength, o.easing
+    preset = o.preset
+    if preset == "auto" and stroke_set is not None and stroke_set.preset is not None:  # picked on the drawing node
+        if stroke_set.preset not in PRESETS:
+            raise ValueError(f"strokes: unknown preset {stroke_set.preset!r}; choose one of: {', '.join(PRESET_NAMES)}")
+        preset = stroke_set.preset
+    F, fps, W, H, s, easing = o.frames, o.fps, o.width, o.height, o.strength, o.easing
     shake_amp, seed, limits = o.shake, o.seed, o.limits
     K0, f0, zoom_range = lens(o.fov_deg, W, H)
 

@@ -13,6 +13,8 @@ Wire format (JSON)::
   synthesised as ``0, 16, 32, ...`` ms (:data:`DEFAULT_DT_MS`).
 * ``role`` defaults to ``"camera"``. Other roles (any name matching ``[a-z_]{1,32}``, e.g.
   ``"subject"`` or ``"mask"``) are reserved: kept in the parsed object, ignored by the analysis.
+* ``preset`` (optional, top level) is the move the user picked on the drawing node (one name from the camera
+  presets; absent or ``"auto"`` means "read the stroke"). It is kept as written; the trajectory builder checks it.
 * Unknown keys at the top level and inside strokes are ignored (forward compatible).
 
 :func:`parse_strokes` is the ONE validator; the node, the CLI and the HTTP route all call it. It
@@ -45,6 +47,7 @@ DEFAULT_DT_MS = 16.0  #: synthesised sampling interval of an untimed stroke
 DEDUP_EPS_PX = 1e-3  #: points closer than this count as the same point
 CAMERA_ROLE = "camera"
 _ROLE_RE = re.compile(r"[a-z_]{1,32}")
+_PRESET_RE = re.compile(r"[a-z0-9_]{1,40}")
 _AXES = ("x", "y", "t_ms")
 
 
@@ -77,6 +80,7 @@ class StrokeSet:
     width: int
     height: int
     strokes: tuple[Stroke, ...]
+    preset: str | None = None  #: the move picked on the drawing node; None = read the stroke ("auto")
 
     def camera_strokes(self) -> tuple[Stroke, ...]:
         """The strokes with role ``"camera"``, in drawing (list) order."""
@@ -84,11 +88,14 @@ class StrokeSet:
 
     def to_dict(self) -> dict[str, Any]:
         """The wire format; ``parse_strokes(s.to_dict())`` gives an equal stroke set."""
-        return {
+        out: dict[str, Any] = {
             "version": FORMAT_VERSION,
             "canvas": {"width": self.width, "height": self.height},
             "strokes": [s.to_dict() for s in self.strokes],
         }
+        if self.preset is not None:
+            out["preset"] = self.preset
+        return out
 
     def to_json(self) -> str:
         """Compact JSON text of :meth:`to_dict`."""
@@ -266,7 +273,10 @@ def parse_strokes(data: str | bytes | bytearray | Mapping[str, Any]) -> StrokeSe
     strokes = tuple(_parse_stroke(raw, f"strokes[{i}]") for i, raw in enumerate(raw_strokes))
     if not any(s.role == CAMERA_ROLE for s in strokes):
         raise StrokeError("strokes", "no stroke with role 'camera'")
-    return StrokeSet(width=width, height=height, strokes=strokes)
+    preset = data.get("preset")
+    if preset is not None and (not isinstance(preset, str) or not _PRESET_RE.fullmatch(preset)):
+        raise StrokeError("preset", f"must be a preset name such as 'orbit', got {preset!r:.40}")
+    return StrokeSet(width=width, height=height, strokes=strokes, preset=None if preset == "auto" else preset)
 
 
 def make_stroke_set(
