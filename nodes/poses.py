@@ -129,13 +129,17 @@ class SaveTrajectory(DTVNode):
             display_name="Draw to Video: save trajectory",
             category=f"{CATEGORY}/poses",
             description="Writes the camera path into ComfyUI's output folder as the pack's JSON, RealEstate10K pose "
-                        "text (for CameraCtrl users) or a MotionCtrl RT list. The file is written completely or "
-                        "not at all.",
+                        "text (for CameraCtrl users), a MotionCtrl RT list, or for VFX tools a glTF 2.0 animated camera "
+                        "(Blender), a Nuke/Blender .chan or a nerfstudio camera_path.json (y-up, camera looking down "
+                        "-z). The file is written completely or not at all.",
             inputs=[
                 Trajectory.Input("trajectory", tooltip="The camera path to save."),
                 io.String.Input("filename_prefix", default="draw-to-video/trajectory",
                                 tooltip="File name prefix inside the output folder."),
-                io.Combo.Input("format", options=FORMATS, default="json", tooltip="File format."),
+                io.Combo.Input("format", options=FORMATS, default="json",
+                               tooltip="File format: json (lossless), re10k (CameraCtrl), motionctrl (relative RT), "
+                                       "gltf (animated camera with yfov), chan (Nuke: frame, translation, rotation "
+                                       "ZXY in degrees, vertical FOV), nerfstudio (camera_path.json)."),
             ],
             outputs=[io.String.Output(display_name="text")],
             is_output_node=True,

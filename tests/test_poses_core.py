@@ -57,6 +57,26 @@ def test_wan_embedding_matches_core_node(tmp_path):
     assert core.abs().max().item() > 0.1  # a real, non-trivial embedding was compared
 
 
+def test_wan_embedding_matches_core_node_on_imported_real_paths(tmp_path):
+    # a real-style RealEstate10K file: absolute poses far from the identity, 29.97 fps with a dropped frame,
+    # fx != fy and an off-centre principal point; imported as it is, and fitted to a shot (re-based, resampled)
+    from test_poses_fit import smooth_re10k_file
+    from test_poses_lossless import re10k_file
+
+    from draw_to_video.trajectory.poses.formats import from_re10k
+    from draw_to_video.trajectory.poses.retime import fit_camera_path
+
+    raw = from_re10k(re10k_file(F=9, seed=11), 160, 96)
+    assert not np.allclose(raw.world_T_cam[0], np.eye(4), atol=0.1)
+    fitted = fit_camera_path(from_re10k(smooth_re10k_file(), 640, 360), 9, 24.0, 128, 80, scale=0.3)
+    for traj in (raw, fitted):
+        ours, core = to_wan_embedding(traj), _core_embedding(traj, tmp_path)
+        assert ours.shape == core.shape
+        err = (ours - core).abs().max().item()
+        assert err < 1e-4, err
+        assert core.abs().max().item() > 0.1
+
+
 def test_wan_embedding_type_plugs_into_core_wan_node(comfy):
     info = comfy.client().get_json("/object_info")
     ours = info["DTV_WanCameraEmbedding"]["output"][0]

@@ -15,13 +15,40 @@ Convention: **OpenCV**.
   ``world_T_cam[0] = I`` unless a preset says otherwise. World units are "scene units"; with a relative
   depth map one unit is the subject distance (the default depth of the lifted stroke).
 
-Other conventions (OpenGL / Blender: y up, z backward) are converted only at the edges, where a format needs them.
+Other conventions (OpenGL / glTF / Nuke / nerfstudio: y up, z backward) are converted only at the edges, where a format
+needs them, and only through :func:`opencv_to_opengl` / :func:`opengl_to_opencv` below.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
 
 #: Name of the convention, written into every serialised trajectory.
 CONVENTION = "opencv"
 
 #: Default distance (scene units) of the subject when no depth is given.
 DEFAULT_SUBJECT_DEPTH = 1.0
+
+
+# -- the one conversion to the y-up, camera-looks-down--z tools (glTF, Blender via glTF, Nuke .chan, nerfstudio) ------
+
+#: OpenCV axes -> OpenGL axes (and back: it is its own inverse): flip y and z.
+CV_TO_GL = ((1.0, 0.0, 0.0, 0.0), (0.0, -1.0, 0.0, 0.0), (0.0, 0.0, -1.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+
+
+def opencv_to_opengl(world_T_cam: Any) -> np.ndarray:
+    """OpenGL ``world_T_cam [..., 4, 4]`` of OpenCV ones: ``C @ world_T_cam @ C`` with ``C = diag(1, -1, -1, 1)``.
+
+    The camera flips to x right, y up, z backward (it looks along ``-z``), and so does the world, so the source
+    camera (``world_T_cam = I``) stays the identity: a y-up world with the first camera at the origin looking down
+    ``-z``, the default camera of glTF, Nuke and nerfstudio.
+    """
+    C = np.asarray(CV_TO_GL)
+    return C @ np.asarray(world_T_cam, dtype=np.float64) @ C
+
+
+def opengl_to_opencv(world_T_cam: Any) -> np.ndarray:
+    """Inverse of :func:`opencv_to_opengl` (the same map)."""
+    return opencv_to_opengl(world_T_cam)
