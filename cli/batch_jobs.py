@@ -61,6 +61,29 @@ def _file(base: Path, value: object, what: str) -> Path:
     return path
 
 
+#: Image formats a job's "image" and "depth" may be: ComfyUI's LoadImage opens them with PIL.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
+MAX_IMAGE_PIXELS = 1 << 28
+
+
+def _image_file(base: Path, value: object, what: str) -> Path:
+    """A path that is an image file: its header decodes as one of :data:`IMAGE_FORMATS` with a sane size (so no
+    other file, e.g. /etc/passwd, is ever uploaded to a server)."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = _file(base, value, what)
+    try:
+        with Image.open(path) as img:  # reads the header only
+            fmt, (w, h) = img.format, img.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ValueError(f"{what} is not an image file ({', '.join(IMAGE_FORMATS)}): {path}") from None
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"{what} is a {fmt} file; give one of {', '.join(IMAGE_FORMATS)}: {path}")
+    if w < 1 or h < 1 or w * h > MAX_IMAGE_PIXELS:
+        raise ValueError(f"{what} has an unusable size {w}x{h}: {path}")
+    return path
+
+
 def _upload_name(job_id: str, field_name: str, path: Path) -> str:
     """Unique per job and content, so concurrent jobs (and batches) never overwrite each other's inputs."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
@@ -112,7 +135,7 @@ def build_job(spec: Mapping[str, object], line: int, base: Path, workflow: Mappi
     for key in ("image", "depth"):
         if key in spec:
             try:
-                path = _file(base, spec[key], key)
+                path = _image_file(base, spec[key], key)
                 name = _upload_name(str(job_id), key, path)
                 uploads.append((*TARGETS[key], path, name))
                 put(key, name)

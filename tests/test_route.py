@@ -9,8 +9,11 @@ import math
 
 import cv2
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from draw_to_video.cli.client import ComfyError
 
 ROUTE = "/draw_to_video/analyze"
 MAX_BODY = 2 * 1024 * 1024
@@ -170,3 +173,16 @@ def test_size_caps_and_server_stays_up(comfy):
     good = _assert_good(client, {"strokes": _circle(), "frames": 13})
     assert good["intent"]["intent"] == "circle" and math.isfinite(good["intent"]["confidence"])
     assert comfy.alive()
+
+
+def test_bad_stroke_text_is_said_of_the_strokes_field_once(comfy):
+    """Issue 17: the parser's generic "body" is the strokes field here: ``strokes: invalid JSON...``, not
+    ``strokes: body: ...``; the node's validator says the same of its input."""
+    client = comfy.client()
+    msg = _assert_bad(client, json.dumps({"strokes": "{not json"}).encode())
+    assert msg.startswith("strokes: invalid JSON") and "body" not in msg, msg
+    with pytest.raises(ComfyError) as err:
+        client.queue({"s": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": "{not json", "preset": "auto"}},
+                      "p": {"class_type": "PreviewAny", "inputs": {"source": ["s", 1]}}})
+    details = " ".join(e["details"] for e in err.value.details["node_errors"]["s"]["errors"])
+    assert "strokes: invalid JSON" in details and "body" not in details, details
