@@ -20,7 +20,7 @@ from pathlib import Path
 from . import COMMANDS
 from .errors import CLIError
 from .host import run_prompt
-from .io_util import read_text
+from .io_util import read_strokes, read_text
 from .media import VIDEO_EXT
 from .workflow import load_api_workflow, new_node_id, nodes_by_title, patch, use_depth_map
 
@@ -101,7 +101,6 @@ def use_trajectory_file(graph: dict, text: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from ..trajectory.stroke.format import parse_strokes
 
     if not args.image.is_file():
         raise CLIError(f"{args.image}: no such file")
@@ -111,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("give --stroke (a drawn path) or --trajectory (a camera path file)")
     if args.trajectory is not None and args.preset is not None:
         raise CLIError("--preset shapes a stroke's camera; it does not apply to --trajectory")
-    strokes = parse_strokes(read_text(args.stroke)) if args.stroke is not None else None
+    strokes = read_strokes(args.stroke) if args.stroke is not None else None
     try:
         with Image.open(args.image) as im:
             iw, ih = im.size

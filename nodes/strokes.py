@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from comfy_api.latest import io
@@ -49,9 +50,10 @@ class StrokeInput(DTVNode):
                                         "x, y in canvas pixels (the image's pixels); t_ms optional. The drawing "
                                         "canvas writes it; the JSON button shows it."),
                 io.Combo.Input("preset", options=PRESET_NAMES, default="auto", optional=True,
-                               tooltip="Camera move the widget's live preview shows ('auto' picks one from the drawn "
-                                       "shape). Only the preview uses it: the trajectory node's preset decides the "
-                                       "render."),
+                               tooltip="Camera move for this drawing ('auto' picks one from the drawn shape; the "
+                                       "widget's 'use ...' switch sets the runner-up's move). It travels with the "
+                                       "strokes: a trajectory node left on 'auto' takes it; a preset chosen there "
+                                       "wins."),
                 io.Image.Input("image", optional=True,
                                tooltip="Optional image to draw on (wire a LoadImage): the canvas shows it before "
                                        "anything runs and takes its pixel size. Not used when the graph runs."),
@@ -67,6 +69,8 @@ class StrokeInput(DTVNode):
     @classmethod
     def execute(cls, strokes: str, preset: str = "auto", image: object = None) -> io.NodeOutput:
         ss = parse_strokes(strokes)
+        if preset != "auto":  # the move picked here travels with the strokes; trajectory nodes on 'auto' follow it
+            ss = replace(ss, preset=preset)
         return io.NodeOutput(ss, ss.to_json())
 
 

@@ -53,3 +53,20 @@ def test_bad_strokes_rejected_at_validation_with_one_line(comfy, bad, fragment):
     assert all("\n" not in e["details"] for e in node_errors)
     # the server stays up and still runs good prompts
     assert comfy.client().get_json("/system_stats")["system"]["comfyui_version"] == "0.3.75"
+
+
+def test_the_move_picked_on_the_stroke_node_drives_a_trajectory_left_on_auto(comfy):
+    traj = {"preset": "auto", "frames": 5, "fps": 24.0, "width": 320, "height": 192, "strength": 0.5,
+            "easing": "linear", "fov_deg": 50.0, "shake": 0.0, "seed": 0}
+    prompt = {
+        "1": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(7), "preset": "spiral_zoom"}},
+        "2": {"class_type": "DTV_CameraTrajectory", "inputs": {**traj, "strokes": link("1")}},
+        "3": {"class_type": "DTV_CameraTrajectory", "inputs": {**traj, "preset": "dolly_in", "strokes": link("1")}},
+        "4": {"class_type": "PreviewAny", "inputs": {"source": link("2", 1)}},
+        "5": {"class_type": "PreviewAny", "inputs": {"source": link("3", 1)}},
+        "6": {"class_type": "PreviewAny", "inputs": {"source": link("1", 1)}},
+    }
+    out = comfy.client().run(prompt, timeout=120).outputs
+    assert preview_json(out, "4")["preset"] == "spiral_zoom"  # auto follows the drawing node's pick
+    assert preview_json(out, "5")["preset"] == "dolly_in"  # a preset chosen on the trajectory node wins
+    assert preview_json(out, "6")["preset"] == "spiral_zoom"  # and the strokes JSON carries it
