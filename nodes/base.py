@@ -120,8 +120,8 @@ class DepthValue:
 
 
 def cancel_hook() -> bool:
-    """The ``check_cancel``/``cancel`` callback the libraries take: raises ComfyUI's interrupt when the user cancels,
-    else returns False."""
+    """The ``cancel`` callback the libraries take (:data:`~draw_to_video.trajectory.checks.CancelFn`): raises
+    ComfyUI's interrupt when the user cancels, else returns False."""
     import comfy.model_management as mm
 
     mm.throw_exception_if_processing_interrupted()
