@@ -30,14 +30,15 @@ def all_nodes() -> list[type[io.ComfyNode]]:
         fidelity,
         info,
         interpolate,
+        overlay,
         poses,
         render,
         strokes,
         svd,
     )
 
-    modules = (strokes, camera, depth, depth_estimator, render, poses, interpolate, svd, camera_effects, effects,
-               fidelity, info)
+    modules = (strokes, camera, overlay, depth, depth_estimator, render, poses, interpolate, svd, camera_effects,
+               effects, fidelity, info)
     return [node for module in modules for node in module.NODES]
 
 

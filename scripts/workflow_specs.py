@@ -3,6 +3,11 @@
 ``python scripts/build_workflows.py`` turns each into ``workflows/api/<name>.json`` (the API twin) and, through the
 real frontend in Chromium, ``workflows/<name>.json`` (UI format, with notes and groups) plus a ``.jpg`` thumbnail.
 Titles are the names batch jobs and ``draw-to-video render --set`` use to override inputs.
+
+:data:`LAYOUTS` places each UI graph: columns left to right, nodes stacked top to bottom in a column (an entry
+``(id, other)`` starts level with node ``other``, for rows); a group is the box around its nodes. :data:`SIZES` gives
+the nodes that show an image or a drawing room for a 3:2 or 16:9 photo, so nothing overlaps once an image loads.
+:data:`TEMPLATES` holds the title and one-sentence description the template browser shows.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ def draw_to_video_2_5d() -> dict:
         "7": node("DTV_TrajectoryPreview", "Trajectory preview", "Camera", trajectory=ln("6"), size=256,
                   strokes=ln("2")),
         "8": node("PreviewImage", "Preview", "Camera", images=ln("7")),
+        "9": node("DTV_CameraPathOverlay", "Camera path on the photo", "Camera", image=ln("1"), trajectory=ln("6"),
+                  footprints=5, depth=0.0),
+        "4": node("PreviewImage", "Path preview", "Camera", images=ln("9")),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
                    fill="background", chunk=4),
         **_save("10", "draw-to-video/2_5d"),
@@ -171,6 +179,46 @@ def wan_fun_camera() -> dict:
         **_save("40", "draw-to-video/wan", fps=16.0),
     }
 
+
+#: node size (graph units) by class: the nodes that show an image get room for a 3:2 or 16:9 photo
+SIZES = {"LoadImage": (360, 470), "DTV_StrokeInput": (560, 700), "PreviewImage": (320, 300),
+         "Note": (360, 300)}
+
+#: name -> columns of node ids (``"note"`` is the note); ``(id, other)`` starts level with node ``other``
+LAYOUTS = {
+    "draw_to_video_2_5d": [["note"], ["1"], ["2", "3"], ["5"], ["6", "7", "8"], ["9", "4"], ["10"], ["90", "91"]],
+    "draw_to_video_svd": [["note"], ["1"], ["2", "3"], ["5"], ["6"], ["10"], ["12", "11", "14"], ["13", "15"],
+                          ["16", "17"], ["20", "21"], ["90", "91"]],
+    "camera_preset_tour": [["note"], ["1", "5"], ["10", "20", "30", "40"],
+                           [("11", "10"), ("21", "20"), ("31", "30"), ("41", "40")],
+                           [("22", "20"), ("32", "30"), ("42", "40")], [("90", "40"), "91"]],
+    "cinematic_effects_showcase": [["note"], ["1"], ["2", "3"], ["5"], ["6"], ["10"], ["20", "21"],
+                                   ["22", "23", "24"], ["90", "91"]],
+    "wan_fun_camera": [["note"], ["1"], ["2", "3"], ["6"], ["7", "8"], ["30", "31", "33", "34"], ["32", "36", "37"],
+                       ["35", "38"], ["39", "40"], ["90", "91"]],
+}
+
+#: name -> (title, one-sentence description) for the template browser
+TEMPLATES = {
+    "draw_to_video_2_5d": (
+        "Draw a camera move on a photo (2.5D, no weights)",
+        "Draw a path on your photo and get a camera-move video rendered in 2.5D, with no model to download."),
+    "draw_to_video_svd": (
+        "Draw a camera move, Stable Video Diffusion fills it in",
+        "The 2.5D render of your drawn camera guides SVD-XT, then x2 interpolation and a cinematic grade "
+        "(needs svd_xt.safetensors)."),
+    "camera_preset_tour": (
+        "Camera preset tour: four moves on one photo",
+        "One photo through dolly in, orbit, vertigo and crane up, rendered one after another in 2.5D (no weights)."),
+    "cinematic_effects_showcase": (
+        "Cinematic effects: dolly zoom, speed ramp, grade, grain",
+        "A Hitchcock dolly zoom in 2.5D, then a speed ramp, a teal-orange grade, film grain, a vignette and a "
+        "2.39:1 letterbox (no weights)."),
+    "wan_fun_camera": (
+        "Draw a camera move for Wan2.1 Fun Camera",
+        "Your drawn path drives core WanCameraImageToVideo and is saved as RealEstate10K poses for CameraCtrl "
+        "(needs the Wan2.1-Fun-Camera weights)."),
+}
 
 #: name -> (builder, note shown on the canvas)
 WORKFLOWS = {

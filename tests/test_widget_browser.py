@@ -442,3 +442,61 @@ def test_runner_up_switch(app_page, uploaded, output_dir):
         assert st["label"].startswith(f"{kind} ") and st["label"].endswith("%") and ", or " not in st["label"], st
         assert st["runner_up"] == "" and st["switch"] is None, st
     assert not page.page_errors, page.page_errors
+
+
+IMAGE_STATE = """(id) => { const root = app.graph.getNodeById(id).widgets.find((w) => w.name === "dtv_canvas").element;
+  return { image: root.dataset.image ?? "", message: root.dataset.imageMessage ?? "" }; }"""
+
+
+def test_image_messages_say_what_is_wrong(app_page, uploaded):
+    """No image wired, a Load Image with no file, one whose file is missing, and one that loads: each its message."""
+    page = app_page
+    ids = page.evaluate(BUILD_GRAPH, ["", False])
+    node = ids["node"]
+    page.evaluate(VIEW, [node, 1.0])
+
+    def image_state(cond, what):
+        t0 = time.monotonic()
+        while True:
+            st = page.evaluate(IMAGE_STATE, node)
+            if cond(st):
+                return st
+            assert time.monotonic() - t0 < 15, f"timed out waiting for {what}: {st}"
+            page.wait_for_timeout(50)
+
+    st = image_state(lambda s: s["image"] == "empty", "the empty Load Image")
+    assert st["message"] == "'Load Image' has no file yet: choose or upload an image there", st
+    set_file = """([id, name]) => { const w = app.graph.getNodeById(id).widgets.find((w) => w.name === "image");
+                                    w.value = name; w.callback?.(name); }"""
+    page.evaluate(set_file, [ids["load"], "dtv_not_there.png"])
+    st = image_state(lambda s: s["image"] == "error", "the missing file")
+    assert st["message"].startswith("could not load 'dtv_not_there.png' from 'Load Image'"), st
+    page.evaluate(set_file, [ids["load"], uploaded])
+    st = image_state(lambda s: s["image"] == "loaded", "the uploaded file")
+    assert st["message"] == "", st
+    page.evaluate("([a, b]) => app.graph.getNodeById(b).disconnectInput(app.graph.getNodeById(b).findInputSlot('image'))",
+                  [ids["load"], node])
+    st = image_state(lambda s: s["image"] == "none", "the unwired input")
+    assert "connect a Load Image to 'image'" in st["message"], st
+
+    # the camera preview: drawn at its own size (384 px wide at 100%), and a second, large view in the stage
+    page.evaluate(set_file, [ids["load"], uploaded])
+    page.evaluate("([a, b]) => app.graph.getNodeById(a).connect(0, app.graph.getNodeById(b), "
+                  "app.graph.getNodeById(b).findInputSlot('image'))", [ids["load"], node])
+    _wait(page, node, lambda s: json.loads(s["text"])["canvas"] == {"width": 512, "height": 512}, "the image")
+    _click(page, node, "clear")
+    _draw(page, node, _circle())
+    _wait_analyzed(page, node)
+    page.wait_for_timeout(200)
+    size = page.evaluate("""(id) => { const root = app.graph.getNodeById(id).widgets.find((w) => w.name === "dtv_canvas").element;
+        const r = root.querySelector(".dtv-preview").getBoundingClientRect(); return [r.width, r.height]; }""", node)
+    assert size[0] >= 380 and abs(size[0] - 2 * size[1]) < 4, size
+    _click(page, node, "camera")
+    page.wait_for_timeout(150)
+    big = page.evaluate("""(id) => { const root = app.graph.getNodeById(id).widgets.find((w) => w.name === "dtv_canvas").element;
+        const r = root.querySelector(".dtv-big-preview").getBoundingClientRect();
+        return [root.dataset.view, r.width, r.height]; }""", node)
+    assert big[0] == "camera" and big[1] > 500, big
+    _click(page, node, "camera")
+    assert page.evaluate(IMAGE_STATE.replace("image: root.dataset.image", "image: root.dataset.view"), node)["image"] == "draw"
+    assert not page.page_errors, page.page_errors

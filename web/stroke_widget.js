@@ -46,18 +46,36 @@ function el(tag, props = {}, children = []) {
   return e;
 }
 
-/** The URL of the image wired into the node's `image` input (LoadImage's file, or any node's shown image). */
-function sourceImageURL(node) {
+/** Whether input `slot` of `node` has a link (the frontend's own accessor where it has one). */
+function inputLinked(node, slot) {
+  if (typeof node.isInputConnected === "function") return node.isInputConnected(slot);
+  return node.inputs?.[slot]?.link != null;
+}
+
+/**
+ * Where the node's image comes from: `{ url, state, message }`. state is "none" (nothing wired into `image`),
+ * "empty" (a Load Image with no file chosen), "waiting" (wired to a node that shows no image yet) or "url" (an image
+ * to load; `name` is its file name). `message` says what is wrong, for the canvas.
+ */
+function imageSource(node) {
   const slot = node.inputs?.findIndex((i) => i.name === "image") ?? -1;
-  if (slot < 0 || node.inputs[slot].link == null) return null;
+  const none = { url: null, state: "none", message: "no image wired: connect a Load Image to 'image' to draw on it" };
+  if (slot < 0 || !inputLinked(node, slot)) return none;
   const up = node.getInputNode?.(slot);
-  if (!up) return null;
-  const params = viewParams(up.widgets?.find((w) => w.name === "image")?.value);
+  if (!up) return none;
+  const title = up.title || up.type || "the image node";
+  const fileWidget = up.widgets?.find((w) => w.name === "image");
+  const params = viewParams(fileWidget?.value);
   if (params) {
     const q = new URLSearchParams({ filename: params.filename, type: params.type, subfolder: params.subfolder });
-    return api.apiURL(`/view?${q}`);
+    return { url: api.apiURL(`/view?${q}`), state: "url", name: params.filename, title };
   }
-  return up.imgs?.[0]?.src || null;
+  const shown = up.imgs?.[0]?.src;
+  if (shown) return { url: shown, state: "url", name: title, title };
+  if (fileWidget) {
+    return { url: null, state: "empty", message: `'${title}' has no file yet: choose or upload an image there` };
+  }
+  return { url: null, state: "waiting", message: `'${title}' shows no image yet: run the graph once, or wire a Load Image` };
 }
 
 class StrokeEditor {
@@ -70,6 +88,7 @@ class StrokeEditor {
     this.lastText = null;
     this.image = null;
     this.imageURL = null;
+    this.imageMessage = "";
     this.drawing = null;
     this.seq = 0;
     this.analyzeTimer = null;
@@ -95,21 +114,34 @@ class StrokeEditor {
     this.redoBtn = btn("Redo", "Redo (Ctrl+Shift+Z)", () => this.redo());
     this.clearBtn = btn("Clear", "Remove every stroke (Delete)", () => this.clear());
     this.jsonBtn = btn("JSON", "Show or hide the stroke JSON text", () => this.toggleText());
+    this.bigBtn = btn("Camera", "Show the camera preview large, in place of the drawing (click again to draw)",
+      () => this.toggleBig());
     this.canvas = el("canvas", { className: "dtv-canvas" });
     // The keyboard focus of the drawing: a read-only input over the canvas, so that the frontend's own shortcuts
     // (its workflow undo on Ctrl+Z, Delete for nodes) leave keys typed here alone, as they do for text fields.
     this.keys = el("input", { className: "dtv-keys", readOnly: true, tabIndex: 0, inputMode: "none" });
     this.keys.setAttribute("aria-label", "Camera path drawing: Ctrl+Z undo, Ctrl+Shift+Z redo, Delete clear");
-    this.preview = el("img", { className: "dtv-preview", alt: "camera preview" });
+    this.preview = el("img", { className: "dtv-preview", alt: "camera preview", title: "Click to enlarge" });
+    this.preview.addEventListener("click", (e) => {
+      e.stopPropagation();
+      this.toggleBig();
+    });
+    // the second view: the same preview filling the drawing's place (top and side views at full size)
+    this.bigPreview = el("img", { className: "dtv-big-preview", alt: "camera preview, large",
+      title: "Click to go back to drawing" });
+    this.bigPreview.addEventListener("click", (e) => {
+      e.stopPropagation();
+      this.toggleBig();
+    });
     this.intentEl = el("span", { className: "dtv-intent", textContent: "" });
     this.infoEl = el("span", { className: "dtv-info", textContent: "" });
     this.switchBtn = btn("use", "", () => this.onSwitch());
     this.switchBtn.className = "dtv-switch";
     this.switchBtn.dataset.action = "runner-up";
     this.switchBtn.hidden = true;
-    this.stage = el("div", { className: "dtv-stage" }, [this.canvas, this.keys]);
+    this.stage = el("div", { className: "dtv-stage" }, [this.canvas, this.keys, this.bigPreview]);
     this.root = el("div", { className: "dtv-stroke" }, [
-      el("div", { className: "dtv-bar" }, [this.undoBtn, this.redoBtn, this.clearBtn, this.jsonBtn]),
+      el("div", { className: "dtv-bar" }, [this.undoBtn, this.redoBtn, this.clearBtn, this.jsonBtn, this.bigBtn]),
       this.stage,
       el("div", { className: "dtv-foot" }, [this.preview, el("div", { className: "dtv-text" }, [
         el("div", { className: "dtv-read" }, [this.intentEl, this.switchBtn]),
@@ -117,6 +149,7 @@ class StrokeEditor {
       ])]),
     ]);
     this.root.dataset.state = "idle";
+    this.root.dataset.view = "draw";
     // keep pointer presses on the controls from dragging the node
     this.root.addEventListener("pointerdown", (e) => e.stopPropagation());
     const c = this.canvas;
@@ -146,8 +179,9 @@ class StrokeEditor {
   sync() {
     const text = this.textWidget.value;
     if (typeof text === "string" && text !== this.lastText) this.loadText(text);
-    const url = sourceImageURL(this.node);
-    if (url !== this.imageURL) this.loadImage(url);
+    const src = imageSource(this.node);
+    if (src.url !== this.imageURL) this.loadImage(src);
+    else if (!src.url && src.message !== this.imageMessage) this.setImageMessage(src.state, src.message);
     const [bw, bh] = this.backingSize();
     if (bw !== this.canvas.width || bh !== this.canvas.height) this.requestDraw();
   }
@@ -214,6 +248,16 @@ class StrokeEditor {
     this.commit({ ...this.model, strokes: [] });
   }
 
+  /** Switch the stage between the drawing and the large camera preview. */
+  toggleBig(on = !this.root.classList.contains("dtv-big")) {
+    this.root.classList.toggle("dtv-big", on);
+    this.root.dataset.view = on ? "camera" : "draw";
+    this.bigBtn.classList.toggle("dtv-on", on);
+    this.bigBtn.textContent = on ? "Draw" : "Camera";
+    this.bigBtn.dataset.action = "camera"; // the action stays the same whatever the label says
+    this.requestDraw();
+  }
+
   toggleText() {
     this.setTextVisible(!!this.textWidget.hidden);
     const size = this.node.computeSize?.();
@@ -232,25 +276,34 @@ class StrokeEditor {
   }
 
   // -- image -----------------------------------------------------------------------------------------------------
-  loadImage(url) {
+  /** The canvas's message about the image (what is wrong with it, or empty once it shows); redraws. */
+  setImageMessage(state, message) {
+    this.imageMessage = message;
+    this.root.dataset.image = state;
+    this.root.dataset.imageMessage = message;
+    this.requestDraw();
+  }
+
+  loadImage(src) {
+    const url = src.url;
     this.imageURL = url;
     if (!url) {
       this.image = null;
-      this.requestDraw();
+      this.setImageMessage(src.state, src.message);
       return;
     }
+    this.setImageMessage("loading", `loading '${src.name}'…`);
     const img = new Image();
     img.onload = () => {
       if (this.imageURL !== url) return;
       this.image = img;
+      this.setImageMessage("loaded", "");
       this.fitToImage();
-      this.requestDraw();
     };
     img.onerror = () => {
       if (this.imageURL !== url) return;
       this.image = null;
-      this.setStatus("error", "image not found", "the wired image could not be loaded");
-      this.requestDraw();
+      this.setImageMessage("error", `could not load '${src.name}' from '${src.title}': is the file in ComfyUI's input folder?`);
     };
     img.src = url;
   }
@@ -295,7 +348,7 @@ class StrokeEditor {
     const f = fitRect(bw, bh, W, H);
     ctx.setTransform(f.scale, 0, 0, f.scale, f.x, f.y);
     const px = (bw / Math.max(c.clientWidth, 1)) / f.scale; // one CSS pixel in image units
-    drawBackdrop(ctx, this.image, W, H, px);
+    drawBackdrop(ctx, this.image, W, H, px, this.imageMessage);
     this.model.strokes.forEach((s, i) => drawStroke(ctx, s.points, strokeColour(i), px, true));
     if (this.drawing) drawStroke(ctx, this.drawing.points, "#ffffff", px, false);
     this.updateButtons();
@@ -492,6 +545,7 @@ class StrokeEditor {
     this.setStatus("ok", intentText(data).text, info, data);
     if (data.preview_png) {
       this.preview.src = data.preview_png;
+      this.bigPreview.src = data.preview_png;
       this.preview.style.visibility = "visible";
     }
   }
@@ -506,7 +560,7 @@ export function attachEditor(node) {
   const widget = node.addDOMWidget(WIDGET_NAME, "dtv_stroke_canvas", editor.root, {
     serialize: false,
     hideOnZoom: false,
-    getMinHeight: () => 240,
+    getMinHeight: () => 360,
   });
   widget.serialize = false;
   editor.widget = widget;
@@ -521,7 +575,8 @@ export function attachEditor(node) {
       return r;
     };
   }
-  textWidget.inputEl?.addEventListener?.("input", () => editor.sync());
+  const textEl = "element" in textWidget ? textWidget.element : textWidget.inputEl; // inputEl: older frontends
+  textEl?.addEventListener?.("input", () => editor.sync());
   editor.sync();
   return editor;
 }
@@ -544,7 +599,7 @@ app.registerExtension({
       };
     };
     chain("onNodeCreated", function () {
-      if (attachEditor(this)) this.setSize?.([Math.max(this.size[0], 480), Math.max(this.size[1], 460)]);
+      if (attachEditor(this)) this.setSize?.([Math.max(this.size[0], 520), Math.max(this.size[1], 600)]);
     });
     chain("onConfigure", function () {
       this.__dtvEditor?.sync();

@@ -23,10 +23,16 @@ export const STROKE_WIDGET_CSS = `
 .dtv-stroke .dtv-stage.dtv-focus canvas.dtv-canvas{box-shadow:0 0 0 2px #4a90e2}
 .dtv-stroke input.dtv-keys{position:absolute;left:0;top:0;width:1px;height:1px;opacity:0;border:0;padding:0;
   pointer-events:none}
-.dtv-stroke .dtv-foot{display:flex;gap:6px;align-items:center;flex:0 0 84px;height:84px;overflow:hidden}
-.dtv-stroke .dtv-preview{height:80px;width:160px;object-fit:contain;border:1px solid #444;border-radius:3px;
-  visibility:hidden;flex:0 0 auto}
-.dtv-stroke .dtv-text{flex:1 1 auto;min-width:0;overflow:hidden}
+.dtv-stroke .dtv-foot{display:flex;flex-wrap:wrap-reverse;gap:4px 8px;align-items:center;flex:0 0 auto;
+  max-height:240px;overflow:hidden}
+.dtv-stroke .dtv-preview{width:384px;max-width:100%;aspect-ratio:2/1;height:auto;object-fit:contain;
+  border:1px solid #444;border-radius:3px;visibility:hidden;flex:0 1 384px;cursor:zoom-in}
+.dtv-stroke .dtv-text{flex:1 1 110px;min-width:0;overflow:hidden}
+.dtv-stroke img.dtv-big-preview{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;display:none;
+  background:#181a1e;border-radius:4px;cursor:zoom-out}
+.dtv-stroke.dtv-big img.dtv-big-preview{display:block}
+.dtv-stroke.dtv-big .dtv-foot .dtv-preview{display:none}
+.dtv-stroke button.dtv-on{background:#2a4f7a;color:#fff}
 .dtv-stroke .dtv-read{display:flex;align-items:center;gap:6px;min-width:0;min-height:20px}
 .dtv-stroke .dtv-intent{font-weight:bold;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}
 .dtv-stroke[data-state=error] .dtv-intent{color:#ff7070;font-weight:normal}
@@ -36,8 +42,8 @@ export const STROKE_WIDGET_CSS = `
 .dtv-stroke[data-state=pending] button.dtv-switch{opacity:.6}
 .dtv-stroke .dtv-info{display:block;opacity:.8;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}`;
 
-/** The image, or without one a neutral W x H frame with thirds and a hint. */
-export function drawBackdrop(ctx, image, W, H, px) {
+/** The image, or without one a neutral W x H frame with thirds, its size and `message` (what is wrong). */
+export function drawBackdrop(ctx, image, W, H, px, message = "no image wired: connect a Load Image to 'image'") {
   if (image) {
     ctx.drawImage(image, 0, 0, W, H);
     return;
@@ -56,7 +62,19 @@ export function drawBackdrop(ctx, image, W, H, px) {
   ctx.stroke();
   ctx.fillStyle = "#8a929c";
   ctx.font = `${14 * px}px sans-serif`;
-  ctx.fillText(`${W}×${H} — wire a LoadImage into 'image' to draw on it`, 8 * px, 20 * px);
+  ctx.fillText(`${W}×${H}`, 8 * px, 20 * px);
+  // the message, wrapped to the frame's width
+  const words = String(message).split(/\s+/).filter(Boolean);
+  let line = "", y = 40 * px;
+  for (const w of words) {
+    const next = line ? `${line} ${w}` : w;
+    if (line && ctx.measureText(next).width > W - 16 * px) {
+      ctx.fillText(line, 8 * px, y);
+      line = w;
+      y += 18 * px;
+    } else line = next;
+  }
+  if (line) ctx.fillText(line, 8 * px, y);
 }
 
 /**
