@@ -65,16 +65,19 @@ function imageSource(node) {
   if (!up) return none;
   const title = up.title || up.type || "the image node";
   const fileWidget = up.widgets?.find((w) => w.name === "image");
-  const params = viewParams(fileWidget?.value);
+  const value = fileWidget?.value;
+  // a combo with no options shows its value as "undefined" on some frontends: that is no file
+  const params = value === "undefined" || value === "null" ? null : viewParams(value);
   if (params) {
     const q = new URLSearchParams({ filename: params.filename, type: params.type, subfolder: params.subfolder });
     return { url: api.apiURL(`/view?${q}`), state: "url", name: params.filename, title };
   }
-  const shown = up.imgs?.[0]?.src;
-  if (shown) return { url: shown, state: "url", name: title, title };
   if (fileWidget) {
+    // a file chooser with no file (what it still shows is stale)
     return { url: null, state: "empty", message: `'${title}' has no file yet: choose or upload an image there` };
   }
+  const shown = up.imgs?.[0]?.src;
+  if (shown) return { url: shown, state: "url", name: title, title };
   return { url: null, state: "waiting", message: `'${title}' shows no image yet: run the graph once, or wire a Load Image` };
 }
 
