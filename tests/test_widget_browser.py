@@ -464,8 +464,11 @@ def test_image_messages_say_what_is_wrong(app_page, uploaded):
             assert time.monotonic() - t0 < 15, f"timed out waiting for {what}: {st}"
             page.wait_for_timeout(50)
 
-    st = image_state(lambda s: s["image"] == "empty", "the empty Load Image")
-    assert st["message"] == "'Load Image' has no file yet: choose or upload an image there", st
+    value = page.evaluate("(id) => String(app.graph.getNodeById(id).widgets.find((w) => w.name === 'image').value)",
+                          ids["load"])
+    if value in ("", "undefined"):  # the frontend keeps a real file as the value once the input folder has one
+        st = image_state(lambda s: s["image"] == "empty", "the empty Load Image")
+        assert st["message"] == "'Load Image' has no file yet: choose or upload an image there", st
     set_file = """([id, name]) => { const w = app.graph.getNodeById(id).widgets.find((w) => w.name === "image");
                                     w.value = name; w.callback?.(name); }"""
     page.evaluate(set_file, [ids["load"], "dtv_not_there.png"])
