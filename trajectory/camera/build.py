@@ -85,6 +85,11 @@ class ShotOptions:
     no shake either); ``easing`` one of :data:`.motion.EASINGS`; ``fov_deg`` the source camera's vertical field of
     view; ``shake`` extra handheld shake on top of a preset's own, driven by ``seed``; ``limits`` the translation
     limits per unit of subject depth.
+
+    ``budget`` (0..1, e.g. :data:`.budget.DEFAULT_BUDGET` = 0.03 for the 2.5D output) is the share of a frame that
+    may show what the photo never saw; with one the build predicts every frame's uncovered share
+    (:mod:`.feasibility`) and records it in ``meta``. ``auto_strength`` (strength auto) then scales the move down
+    to the largest strength up to ``strength`` whose worst frame stays within the budget (:mod:`.budget`).
     """
 
     preset: str = "auto"
@@ -98,6 +103,8 @@ class ShotOptions:
     seed: int = 0
     shake: float = 0.0
     limits: Limits = DEFAULT_LIMITS
+    budget: float | None = None
+    auto_strength: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.preset, str) or (self.preset != "auto" and self.preset not in PRESETS):
@@ -106,6 +113,13 @@ class ShotOptions:
             raise ValueError(f"unknown easing {self.easing!r:.40}; choose one of: {', '.join(EASINGS)}")
         if not isinstance(self.limits, Limits):
             raise ValueError(f"limits must be a Limits, got {type(self.limits).__name__}")
+        if not isinstance(self.auto_strength, (bool, np.bool_)):
+            raise ValueError(f"auto_strength must be True or False, got {type(self.auto_strength).__name__}")
+        if self.budget is not None:
+            object.__setattr__(self, "budget", _num(self.budget, "budget", 0.0, 1.0))
+        elif self.auto_strength:
+            raise ValueError("auto_strength needs a budget (the worst-frame uncovered fraction allowed, e.g. 0.03)")
+        object.__setattr__(self, "auto_strength", bool(self.auto_strength))
         checked = {
             "frames": _int(self.frames, "frames", 1, MAX_FRAMES),
             "fps": _num(self.fps, "fps", 1e-3, 1000.0),
@@ -197,6 +211,10 @@ def _assemble(shot: Shot, ctx: PresetContext, K0: np.ndarray, shake_amp: float) 
     return {"K": K, "world_T_cam": T, "focus_distance": focus, "aperture": np.full(F, float(shot.aperture))}
 
 
+def _assemble_centres(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    return arrays["world_T_cam"][:, :3, 3]
+
+
 def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions = ShotOptions(), *,
                      depth: np.ndarray | None = None, prepared: PreparedStroke | None = None,
                      intent: Intent | None = None) -> CameraTrajectory:
@@ -253,23 +271,44 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
                         u_range=EASING_RANGE[easing], subject=subject, f0=f0, zoom_range=zoom_range, seed=seed,
                         stroke=prepared, intent=intent, lifted=lifted)
     lim = limits.scaled(ctx.d)
-    eff, alpha, ratio = s, 0.0, 0.0
-    if s > 0:
-        for attempt in range(8):
-            c = replace(ctx, strength=eff)
-            u_new, alpha, ratio = limit_timing(t, u, lambda q, c=c: P.fn(replace(c, u=q)).eye, fps, lim)
-            if ratio <= 1.0 or attempt == 7:
-                break
-            eff *= min(0.95, 1.0 / ratio)
-        ctx = replace(ctx, strength=eff, u=u_new)
-    shot = P.fn(ctx)
-    extra = shake_amp + float(shot.shake) if s > 0 else 0.0  # strength 0: the source view, no shake either
-    arrays = _assemble(shot, ctx, K0, extra)
-    meta = {
+
+    def realise(strength: float) -> tuple[dict[str, np.ndarray], PresetContext, float, float, float, float]:
+        eff, alpha, ratio, c = strength, 0.0, 0.0, replace(ctx, strength=strength)
+        if strength > 0:
+            for attempt in range(8):
+                c = replace(ctx, strength=eff)
+                u_new, alpha, ratio = limit_timing(t, u, lambda q, c=c: P.fn(replace(c, u=q)).eye, fps, lim)
+                if ratio <= 1.0 or attempt == 7:
+                    break
+                eff *= min(0.95, 1.0 / ratio)
+            c = replace(ctx, strength=eff, u=u_new)
+        shot = P.fn(c)
+        extra = shake_amp + float(shot.shake) if strength > 0 else 0.0  # strength 0: the source view, no shake
+        return _assemble(shot, c, K0, extra), c, eff, alpha, ratio, extra
+
+    meta: dict[str, Any] = {"budget": o.budget}
+    if o.budget is not None:
+        from .budget import budget_depth, fit_strength, sweep
+
+        bdepth, kind = budget_depth(depth, W, H)
+        fit = fit_strength(lambda q: (lambda a: (a["K"], a["world_T_cam"]))(realise(q)[0]), s, o.budget,
+                           o.auto_strength, bdepth, W, H, K0)
+        res = fit.result
+        meta.update({"strength_auto": o.auto_strength, "requested_strength": s, "limited": fit.limited,
+                     "over_budget": fit.over_budget, "worst_uncovered": res.worst_uncovered,
+                     "worst_frame": res.worst_frame, "worst_stretched": res.worst_stretched,
+                     "requested_uncovered": fit.requested_worst, "budget_depth": kind})
+        if P.orbits:
+            meta["requested_sweep_deg"] = sweep(_assemble_centres(realise(s)[0]), subject)
+        s = fit.strength
+    arrays, ctx, eff, alpha, ratio, extra = realise(s)
+    if o.budget is not None and P.orbits:
+        meta["sweep_deg"] = sweep(_assemble_centres(arrays), subject)
+    meta.update({
         "subject": [float(v) for v in subject], "subject_depth": ctx.d, "strength": s,
         "effective_strength": float(eff), "easing": easing, "seed": int(seed), "shake": float(extra),
         "fov_deg": float(math.degrees(2.0 * math.atan(H / (2.0 * f0)))), "retime": float(alpha),
         "limits_met": bool(ratio <= 1.0), "orbits": P.orbits, "auto": preset == "auto",
-    }
+    })
     return CameraTrajectory(W, H, fps, intent=intent.kind if intent is not None else "none", preset=name,
                             meta=meta, **arrays)

@@ -1,0 +1,133 @@
+"""Strength auto: the largest move a photo can show within a coverage budget (issue 18 part 2).
+
+:func:`fit_strength` takes a function realising the shot at a strength (``strength -> (K [F,3,3],
+world_T_cam [F,4,4])``) and the requested strength ``S``, predicts the worst uncovered frame with
+:mod:`.feasibility`, and, when ``auto``, searches (bisection, deterministic) the largest strength in ``[0, S]`` whose
+worst predicted frame is within ``budget``. The search runs on a coarse grid (:data:`SEARCH_CELLS`) and every other
+frame (plus the last); the answer is checked on the full model (:data:`.feasibility.DEFAULT_CELLS`, every frame)
+and stepped down if that check exceeds the budget. A move that cannot be scaled to fit (a full orbit) so becomes its
+largest faithful version: an arc as far as the budget allows.
+
+:func:`budget_note` words the result for a node's note/summary output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .feasibility import DEFAULT_CELLS, Feasibility, Lattice, predict, prepare_lattice
+from .model import invert_rigid
+
+__all__ = ["DEFAULT_BUDGET", "SEARCH_CELLS", "Fit", "budget_depth", "budget_note", "fit_strength"]
+
+DEFAULT_BUDGET = 0.03  #: worst-frame uncovered fraction allowed for the 2.5D output
+SEARCH_CELLS = 32  #: the feasibility grid of the search (the final check uses DEFAULT_CELLS)
+_ITERATIONS = 7  #: bisection steps (strength to 1/128 of the request)
+_PRIOR_SIDE = 384  #: long side of the depth prior when no depth is given
+
+Realise = Callable[[float], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The strength chosen and what the model predicts for it (and for the request)."""
+
+    strength: float
+    requested: float
+    budget: float
+    auto: bool
+    result: Feasibility  # at ``strength``, full model
+    requested_worst: float  # worst uncovered at the requested strength (search model)
+
+    @property
+    def limited(self) -> bool:
+        return self.strength < self.requested
+
+    @property
+    def over_budget(self) -> bool:
+        return self.result.worst_uncovered > self.budget
+
+
+def budget_depth(depth: np.ndarray | None, width: int, height: int) -> tuple[np.ndarray, str]:
+    """The depth the budget is judged with: the given one, else the fallback prior the one-box node renders with."""
+    if depth is not None:
+        return np.asarray(depth, dtype=np.float64), "depth"
+    from ..render.depth import fallback_depth_prior  # torch, only when needed
+
+    s = min(1.0, _PRIOR_SIDE / max(width, height))
+    prior = fallback_depth_prior(max(1, round(height * s)), max(1, round(width * s)))
+    return prior.numpy().astype(np.float64), "prior"
+
+
+def _frames(n: int) -> np.ndarray:
+    return np.unique(np.r_[np.arange(0, n, 2), n - 1])
+
+
+def _evaluate(lattice: Lattice, realise: Realise, strength: float, every: bool) -> Feasibility:
+    K, world_T_cam = realise(strength)
+    sel = slice(None) if every else _frames(len(K))
+    return predict(lattice, K[sel], invert_rigid(world_T_cam[sel]))
+
+
+def fit_strength(realise: Realise, requested: float, budget: float, auto: bool, depth: np.ndarray,
+                 width: int, height: int, K0: np.ndarray) -> Fit:
+    """See the module docstring. ``depth`` is the z-depth of the source view (any resolution), ``K0`` its
+    intrinsics at ``width x height``."""
+    coarse = prepare_lattice(depth, width, height, K0, cells=SEARCH_CELLS)
+    fine = prepare_lattice(depth, width, height, K0, cells=DEFAULT_CELLS)
+    req_worst = _evaluate(coarse, realise, requested, False).worst_uncovered if requested > 0 else 0.0
+    s = requested
+    if auto and requested > 0 and req_worst > budget:
+        lo, hi = 0.0, requested
+        for i in range(2 * _ITERATIONS):  # past _ITERATIONS only while nothing fits (a full orbit: a few degrees)
+            if i >= _ITERATIONS and lo > 0:
+                break
+            mid = 0.5 * (lo + hi)
+            if _evaluate(coarse, realise, mid, False).worst_uncovered <= budget:
+                lo = mid
+            else:
+                hi = mid
+        s = lo
+    result = _evaluate(fine, realise, s, True)
+    if auto:
+        for _ in range(4):  # the full model disagrees with the search: step down
+            if result.worst_uncovered <= budget or s <= 0:
+                break
+            s = s * min(0.9, budget / result.worst_uncovered) if result.worst_uncovered > 0 else 0.0
+            result = _evaluate(fine, realise, s, True)
+    return Fit(float(s), float(requested), float(budget), bool(auto), result, float(req_worst))
+
+
+def budget_note(meta: dict) -> str:
+    """One line for a node's note: which budget applied, what was limited and by how much, or a warning."""
+    if meta.get("budget") is None:
+        return ""
+    b, worst = float(meta["budget"]), float(meta["worst_uncovered"])
+    src = "the approximate depth prior" if meta.get("budget_depth") == "prior" else "the depth"
+    head = f"coverage budget {b:.0%} (judged with {src})"
+    if meta.get("strength_auto"):
+        if meta.get("limited"):
+            req, s = float(meta["requested_strength"]), float(meta["strength"])
+            arc = ""
+            if meta.get("orbits") and meta.get("sweep_deg") is not None:
+                arc = f"; it becomes a {meta['sweep_deg']:.0f} degree arc (of {meta['requested_sweep_deg']:.0f})"
+            return (f"{head}: strength auto limited the move to strength {s:.3g} of {req:g} ({s / req:.1%}){arc}; worst frame "
+                    f"{worst:.1%} uncovered, {float(meta['requested_uncovered']):.0%} at the full strength")
+        return f"{head}: strength auto kept the full move (strength {float(meta['strength']):g}); worst frame {worst:.1%} uncovered"
+    if meta.get("over_budget"):
+        return (f"WARNING: strength {float(meta['strength']):g} goes beyond the {head}: its worst frame (frame "
+                f"{int(meta['worst_frame'])}) is {worst:.0%} uncovered, filled by the renderer or the video model; "
+                "strength auto would limit it")
+    return f"{head}: strength {float(meta['strength']):g} is within it; worst frame {worst:.1%} uncovered"
+
+
+def sweep(centres: np.ndarray, subject: np.ndarray) -> float:
+    """The angle (degrees) the cameras turn around ``subject``, summed frame to frame (360 for a full orbit)."""
+    v = np.asarray(centres, dtype=np.float64) - np.asarray(subject, dtype=np.float64)[None, :]
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
+    cos = np.einsum("fi,fi->f", v[1:], v[:-1])
+    return float(math.degrees(np.arccos(np.clip(cos, -1.0, 1.0)).sum()))

@@ -1,0 +1,252 @@
+"""What one photo can show of a camera move: per frame, the share of the picture no source pixel covers (the
+**uncovered** fraction: disocclusions and the never-seen border) and the share magnified more than 2x (the
+**stretched** fraction), predicted without rendering.
+
+The model is a coarse forward splat of the depth warp the renderer (:mod:`draw_to_video.trajectory.render.warp`)
+does, built for speed (a few ms for 49 frames):
+
+1. :func:`prepare_lattice` cuts the source view into a lattice of patches, two per target cell along each axis
+   (``cells`` cells on the frame's long side). Each patch is a point at its depth with two tangent vectors: the
+   chord to its lattice neighbour where the depth between them is continuous (no step of more than ``edge_tol`` in
+   log-depth between adjacent depth pixels, the renderer's edge test, checked at up to 1024 px), a fronto-parallel
+   patch across depth edges (as the renderer treats them).
+2. :func:`predict` moves the patches with each frame's camera and splats each one's projected area onto the target
+   cells, shared by the overlap of its box (its projected extent along each axis) with each cell (boxes over up to 8 cells). Border cells fold back
+   what the tent spreads over the frame's edge. A cell's coverage is its splatted area, clipped at 1; the
+   uncovered fraction is the mean of what is missing. Coverage needs no z-buffer (an occluded point still covers
+   its pixel); the stretched fraction is the coverage of patches whose largest singular value exceeds 2, with no
+   z-buffer either (a slight overestimate where a stretched background lies behind a foreground).
+
+The measured error against the real renderer at ``fill="none"`` is in ``BENCHMARKS.md`` ("Feasibility model"). The
+world is the source camera (frame 0 of a trajectory built by :func:`.build.build_trajectory` is the source view).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import CameraTrajectory
+
+__all__ = ["DEFAULT_CELLS", "Feasibility", "Lattice", "feasibility", "predict", "prepare_lattice"]
+
+DEFAULT_CELLS = 64  #: target cells on the frame's long side
+EDGE_TOL = 0.05  #: the renderer's depth-edge test (log-depth step between adjacent pixels)
+STRETCH = 2.0  #: magnification above which a pixel counts as stretched
+NEAR_CLIP = 1e-3
+_MAX_EDGE_SIDE = 1024  #: depth edges are found at up to this long side
+_SPANS = (1, 2, 4, 8)  #: box groups by the cells a box may span; a larger box is clipped to 8
+
+
+@dataclass(frozen=True, eq=False)
+class Lattice:
+    """Source patches for :func:`predict`: ``points [3, N]`` (source camera frame, float32), ``tan_u``/``tan_v``
+    ``[3, N]`` (3D extent of one patch along each image axis), ``valid [N]``; the target grid ``grid = (gy, gx)``
+    cells of ``cell = (cy, cx)`` pixels over ``size = (height, width)``."""
+
+    points: np.ndarray
+    tan_u: np.ndarray
+    tan_v: np.ndarray
+    valid: np.ndarray
+    grid: tuple[int, int]
+    cell: tuple[float, float]
+    size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    """Per frame ``uncovered [F]`` and ``stretched [F]`` fractions of the target frame (0..1)."""
+
+    uncovered: np.ndarray
+    stretched: np.ndarray
+
+    @property
+    def worst_uncovered(self) -> float:
+        return float(self.uncovered.max(initial=0.0))
+
+    @property
+    def worst_frame(self) -> int:
+        return int(np.argmax(self.uncovered)) if self.uncovered.size else 0
+
+    @property
+    def worst_stretched(self) -> float:
+        return float(self.stretched.max(initial=0.0))
+
+
+def _resize_nearest(depth: np.ndarray, h: int, w: int) -> np.ndarray:
+    rows = np.minimum(((np.arange(h) + 0.5) * depth.shape[0] / h).astype(np.int64), depth.shape[0] - 1)
+    cols = np.minimum(((np.arange(w) + 0.5) * depth.shape[1] / w).astype(np.int64), depth.shape[1] - 1)
+    return depth[rows[:, None], cols[None, :]]
+
+
+def _links(logz: np.ndarray, pos: np.ndarray, lines: np.ndarray, edge_tol: float) -> np.ndarray:
+    """``[len(lines), len(pos) - 1]``: True where the depth along each line (rows of ``logz``) has no edge between
+    consecutive positions ``pos`` (pixel indices of the lattice points on that axis)."""
+    step = np.abs(np.diff(logz[lines], axis=1))
+    edge = ~(step < edge_tol)  # NaN (invalid depth) is an edge
+    cs = np.concatenate([np.zeros((len(lines), 1), np.int64), np.cumsum(edge, axis=1)], axis=1)
+    return (cs[:, pos[1:]] - cs[:, pos[:-1]]) == 0
+
+
+def prepare_lattice(depth: np.ndarray | None, width: int, height: int, K_src: np.ndarray, *,
+                    cells: int = DEFAULT_CELLS, edge_tol: float = EDGE_TOL) -> Lattice:
+    """The source patches of a ``width x height`` view with intrinsics ``K_src [3, 3]`` and z-``depth [h, w]`` (any
+    resolution of the same view; ``<= 0`` or non-finite = no point; None = a fronto-parallel plane at depth 1)."""
+    if depth is None:
+        depth = np.ones((2, 2))
+    depth = np.asarray(depth, dtype=np.float64)
+    if depth.ndim != 2 or min(depth.shape) < 1:
+        raise ValueError(f"depth must be [H, W], got shape {list(depth.shape)}")
+    if cells < 2:
+        raise ValueError(f"cells must be >= 2, got {cells}")
+    long = max(width, height)
+    gx, gy = max(1, round(cells * width / long)), max(1, round(cells * height / long))
+    nx, ny = 2 * gx, 2 * gy
+    # depth at the working resolution: the lattice's positions and the edge test
+    s = min(1.0, _MAX_EDGE_SIDE / max(depth.shape))
+    dh, dw = max(ny, round(depth.shape[0] * s)), max(nx, round(depth.shape[1] * s))
+    d = _resize_nearest(depth, dh, dw) if (dh, dw) != depth.shape else depth
+    ok = np.isfinite(d) & (d > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logz = np.where(ok, np.log(np.where(ok, d, 1.0)), np.nan)
+    px = np.minimum(((np.arange(nx) + 0.5) * dw / nx).astype(np.int64), dw - 1)
+    py = np.minimum(((np.arange(ny) + 0.5) * dh / ny).astype(np.int64), dh - 1)
+    z = d[py[:, None], px[None, :]]
+    valid = ok[py[:, None], px[None, :]]
+    z = np.where(valid, z, 1.0)
+    link_u = _links(logz, px, py, edge_tol)  # [ny, nx-1]
+    link_v = _links(logz.T, py, px, edge_tol).T  # [ny-1, nx]
+    # the patch centres in target pixels, unprojected
+    step_x, step_y = width / nx, height / ny
+    uu = (np.arange(nx) + 0.5) * step_x - 0.5
+    vv = (np.arange(ny) + 0.5) * step_y - 0.5
+    kinv = np.linalg.inv(np.asarray(K_src, dtype=np.float64))
+    rays = np.einsum("ij,yxj->yxi", kinv, np.stack(np.broadcast_arrays(uu[None, :], vv[:, None], 1.0), axis=-1))
+    X = rays * z[..., None]  # [ny, nx, 3]
+    tan_u = _tangent(X, link_u, axis=1, flat=kinv[:, 0] * step_x, z=z)
+    tan_v = _tangent(X, link_v, axis=0, flat=kinv[:, 1] * step_y, z=z)
+    f32 = np.float32
+    return Lattice(X.reshape(-1, 3).T.astype(f32), tan_u.reshape(-1, 3).T.astype(f32),
+                   tan_v.reshape(-1, 3).T.astype(f32), valid.reshape(-1), (gy, gx),
+                   (height / gy, width / gx), (height, width))
+
+
+def _tangent(X: np.ndarray, link: np.ndarray, axis: int, flat: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """One patch's extent along ``axis``: the (central or one-sided) chord to continuous neighbours, else the
+    fronto-parallel patch ``flat * z``."""
+    diff = np.diff(X, axis=axis)
+    pad = [(0, 0)] * 3
+    pad[axis] = (0, 1)
+    fwd = np.pad(diff, pad)
+    fl = np.pad(link, pad[:2])
+    pad[axis] = (1, 0)
+    bwd = np.pad(diff, pad)
+    bl = np.pad(link, pad[:2])
+    n = (fl.astype(np.float64) + bl)[..., None]
+    chord = (fwd * fl[..., None] + bwd * bl[..., None]) / np.maximum(n, 1.0)
+    return np.where(n > 0, chord, flat[None, None, :] * z[..., None])
+
+
+_PAD = 9  #: cells of padding each side of the target grid (a box spans up to 8 + 1); all but the outermost ring fold back
+
+
+def _splat(acc: np.ndarray, base: np.ndarray, gu: np.ndarray, gv: np.ndarray, wu: np.ndarray, wv: np.ndarray,
+           w: np.ndarray, m: int) -> None:
+    """Add weights ``w`` of boxes ``wu x wv`` cells (each ``<= m``) centred at cell coordinates ``(gu, gv)`` to the
+    flat padded grids ``acc [F, gy+4, gx+4]`` (``base`` = each point's frame offset), each weight shared by the
+    box's overlap with each cell (``m + 1`` cells per axis)."""
+    H2, W2 = acc.shape[-2:]
+    u_lo = gu + (_PAD + 0.5) - 0.5 * wu  # the box in padded cell-edge coordinates
+    v_lo = gv + (_PAD + 0.5) - 0.5 * wv
+    u0, v0 = np.floor(u_lo), np.floor(v_lo)
+    ou = [np.clip(np.minimum(u0 + i + 1.0, u_lo + wu) - np.maximum(u0 + i, u_lo), 0.0, None) / wu
+          for i in range(m + 1)]  # share of the box's width in the i-th cell from its first
+    ov = [np.clip(np.minimum(v0 + i + 1.0, v_lo + wv) - np.maximum(v0 + i, v_lo), 0.0, None) / wv
+          for i in range(m + 1)]
+    iu = np.clip(u0, 0, W2 - 1 - m).astype(np.int64)  # far away -> the dump ring
+    iv = np.clip(v0, 0, H2 - 1 - m).astype(np.int64)
+    idx = base + iv * W2 + iu
+    offsets = (np.arange(m + 1)[:, None] * W2 + np.arange(m + 1)[None, :]).reshape(-1)  # [(m+1)^2], j-major
+    weights = (w * np.stack(ov))[:, None, :] * np.stack(ou)[None, :, :]  # [m+1 (j), m+1 (i), n]
+    flat = acc.reshape(-1)
+    flat += np.bincount((idx[None, :] + offsets[:, None]).reshape(-1), weights.reshape(-1), minlength=flat.size)
+
+
+def _fold(acc: np.ndarray) -> np.ndarray:
+    """``[F, gy+2P, gx+2P]`` -> ``[F, gy, gx]``: the padding folded back onto the border cells (a reflecting edge;
+    the outermost ring is a dump for boxes far outside)."""
+    a = acc[:, 1:-1, 1:-1].copy()
+    for _ in range(_PAD - 1):
+        a[:, 1, :] += a[:, 0, :]
+        a[:, -2, :] += a[:, -1, :]
+        a[:, :, 1] += a[:, :, 0]
+        a[:, :, -2] += a[:, :, -1]
+        a = a[:, 1:-1, 1:-1]
+    return a
+
+
+def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibility:
+    """Per-frame uncovered and stretched fractions for cameras ``K [F, 3, 3]`` (target pixels, ``lattice.size``)
+    at ``cam_T_src [F, 4, 4]`` (source camera frame -> target camera).
+
+    Each patch is one box; patches are grouped by how many cells they may span (1, 2, 4 or 8; a larger one is
+    clipped to 8), so a magnified patch costs a few more additions, never a split."""
+    K = np.asarray(K, dtype=np.float64)
+    T = np.asarray(cam_T_src, dtype=np.float64)
+    if T.ndim != 3 or T.shape[1:] != (4, 4) or K.shape != (T.shape[0], 3, 3):
+        raise ValueError(f"K must be [F, 3, 3] and cam_T_src [F, 4, 4], got {list(K.shape)} and {list(T.shape)}")
+    F, N = T.shape[0], lattice.points.shape[1]
+    gy, gx = lattice.grid
+    cy, cx = lattice.cell
+    P = (K @ T[:, :3, :3]).astype(np.float32)
+    p = (K @ T[:, :3, 3:]).astype(np.float32)
+    x, y, z = np.moveaxis(P @ lattice.points + p, 1, 0)  # [F, N] each
+    xu, yu, zu = np.moveaxis(P @ lattice.tan_u, 1, 0)
+    xv, yv, zv = np.moveaxis(P @ lattice.tan_v, 1, 0)
+    ok = lattice.valid[None, :] & (z > NEAR_CLIP)
+    iz = np.where(ok, 1.0 / np.where(ok, z, 1.0), 0.0).astype(np.float32)
+    U, V = x * iz, y * iz
+    a, b = (xu - U * zu) * iz, (xv - U * zv) * iz  # projected patch: u -> (a, c), v -> (b, d) target pixels
+    c, d = (yu - V * zu) * iz, (yv - V * zv) * iz
+    det = a * d - b * c
+    s2 = a * a + b * b + c * c + d * d
+    smax = np.sqrt(0.5 * (s2 + np.sqrt(np.maximum(s2 * s2 - 4 * det * det, 0.0))))  # largest singular value
+    step = max(lattice.size[1] / (2 * gx), lattice.size[0] / (2 * gy))
+    lim = 4.0 * max(gx, gy)
+    gu = np.clip((U + 0.5) / cx - 0.5, -lim, lim).reshape(-1)
+    gv = np.clip((V + 0.5) / cy - 0.5, -lim, lim).reshape(-1)
+    eu = np.maximum((np.abs(a) + np.abs(b)) / cx, 1e-3).reshape(-1)  # the box: the patch's extent, in cells
+    ev = np.maximum((np.abs(c) + np.abs(d)) / cy, 1e-3).reshape(-1)
+    w = np.where(ok, np.abs(det) / (cx * cy), 0.0).reshape(-1)  # its area, in cells
+    big = (smax > STRETCH * step).reshape(-1)
+    span = np.maximum(eu, ev)
+    shape = (F, gy + 2 * _PAD, gx + 2 * _PAD)
+    cover, stretch = np.zeros(shape), np.zeros(shape)
+    frame_base = np.arange(F, dtype=np.int64) * (shape[1] * shape[2])
+    lo = 0.0
+    for m in _SPANS:
+        hi = m if m < _SPANS[-1] else np.inf
+        sel = np.flatnonzero((span > lo) & (span <= hi) & (w > 0))
+        lo = m
+        if sel.size == 0:
+            continue
+        base = frame_base[sel // N]
+        args = (gu[sel], gv[sel], np.minimum(eu[sel], m), np.minimum(ev[sel], m))
+        _splat(cover, base, *args, w[sel], m)
+        bs = big[sel]
+        if bs.any():
+            _splat(stretch, base[bs], *(t[bs] for t in args), w[sel][bs], m)
+    cov = np.minimum(_fold(cover), 1.0)
+    st = np.minimum(_fold(stretch), 1.0)
+    return Feasibility(uncovered=(1.0 - cov).mean(axis=(1, 2)), stretched=st.mean(axis=(1, 2)))
+
+
+def feasibility(traj: CameraTrajectory, depth: np.ndarray | None, *, cells: int = DEFAULT_CELLS,
+                lattice: Lattice | None = None) -> Feasibility:
+    """:func:`predict` for a trajectory whose frame 0 is the source view, with the source's z-``depth`` (any
+    resolution; None = a plane at depth 1); ``lattice`` may pass an already prepared one for ``traj``'s size."""
+    if lattice is None:
+        lattice = prepare_lattice(depth, traj.width, traj.height, traj.K[0], cells=cells)
+    return predict(lattice, traj.K, traj.cam_T_world())
+
