@@ -41,6 +41,7 @@ from ..checks import CancelFn, ProgressFn, check_shape, poll
 from .holefill import background_fill, pushpull_fill
 from .warpcore import (
     SENTINEL,
+    drop_strays,
     fill_cracks,
     frame_jacobian,
     jacobian,
@@ -170,6 +171,7 @@ def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol) ->
         zbuf = splat(src, U, V, z, ok, (ho, wo), J, need, max_supersample)
         del z, ok
         zbuf = fill_cracks(zbuf, (ho, wo), src.idx_bits, crack_tol, parallax[sl])
+        zbuf = drop_strays(zbuf, (ho, wo))
         frames = sample(src, zbuf, U, V, (ho, wo), Jf, J, need)
         del U, V, J
         seen = (zbuf != SENTINEL).view(-1, ho, wo)

@@ -248,6 +248,47 @@ def _fill_cracks_once(zbuf, out_hw, idx_bits: int, crack_tol: float, parallax: t
     return zbuf
 
 
+def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
+    """``[B,H,W]`` bool -> how many of each pixel's 8 neighbours are set (outside the frame: not set)."""
+    ring = torch.ones(1, 1, 3, 3, dtype=torch.float32, device=hole.device)
+    ring[0, 0, 1, 1] = 0.0
+    return F.conv2d(F.pad(hole[:, None].to(torch.float32), (1, 1, 1, 1)), ring)[:, 0]
+
+
+def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 32) -> torch.Tensor:
+    """Flying pixels into the hole mask, pinholes closed. A covered pixel with at least 5 of its 8 neighbours
+    empty (a point of a soft depth edge, or a one-pixel-thin part, scattered over a disocclusion) is emptied, so
+    the fill paints the background there; an empty pixel with at most one empty neighbour takes its farthest
+    neighbour's point (:func:`close_pinholes`). Repeated until neither is left (each pass can strand a neighbour),
+    at most ``max_passes`` times."""
+    ho, wo = out_hw
+    for _ in range(max_passes):
+        grid = zbuf.view(-1, ho, wo)
+        hole = grid == SENTINEL
+        empty = _empty_neighbours(hole)
+        stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
+        if not bool(stray.any() | pin.any()):
+            break
+        zbuf = close_pinholes(torch.where(stray, SENTINEL, grid), pin).view_as(zbuf)
+    return zbuf
+
+
+def close_pinholes(grid: torch.Tensor, pin: torch.Tensor) -> torch.Tensor:
+    """The pixels ``pin [B,H,W]`` of the key grid ``[B,H,W]`` take their farthest covered neighbour's key (the
+    background side: a pinhole the crack rule left opens between depths that differ, as across a quantised depth
+    step)."""
+    if not bool(pin.any()):
+        return grid
+    ho, wo = grid.shape[-2:]
+    keys = F.pad(torch.where(grid == SENTINEL, -1, grid), (1, 1, 1, 1), value=-1)
+    far = torch.full_like(grid, -1)
+    for dy in range(3):
+        for dx in range(3):
+            if dy != 1 or dx != 1:
+                far = torch.maximum(far, keys[:, dy:dy + ho, dx:dx + wo])
+    return torch.where(pin & (far >= 0), far, grid)
+
+
 def _inverse2x2(a, b, c, d):
     """Inverse of 2x2 matrices given by their entries; zeros where singular (no sub-pixel correction)."""
     det = a * d - b * c
