@@ -71,7 +71,7 @@ def test_real_depth_moves_have_no_speckle_or_cracks_on_any_frame(motorcycle, pre
 def _pairs():
     left, right, disp = skimage.data.stereo_motorcycle()
     f, cx, cy, doffs, base = 994.978, 311.193, 254.877, 31.086, 193.001
-    yield "motorcycle", left, right, disp, f, base, cx, cy, doffs, 26.95, 22.5
+    yield "motorcycle", left, right, disp, f, base, cx, cy, doffs, 26.95, 22.45
     gt = cv2.imread(ALOE + "aloeGT.png", cv2.IMREAD_GRAYSCALE).astype(np.float32)
     al, ar = (cv2.imread(ALOE + n)[..., ::-1].copy() for n in ("aloeL.jpg", "aloeR.jpg"))
     yield "aloe", al, ar, np.where(gt > 0, gt, np.nan), 1000.0, 1.0, al.shape[1] / 2, al.shape[0] / 2, 0.0, 28.64, 23.5
@@ -85,7 +85,7 @@ def _psnr(a: torch.Tensor, b: torch.Tensor, m: torch.Tensor) -> float:
 def test_stereo_whole_frame_and_visible_psnr_hold(case):
     """Left rendered into the right camera with the default fill, against the real right view: visible pixels at
     least today's 26.95 / 28.64 dB (measured 27.16 / 28.67 with the stray rule), whole frame (fill included) at
-    least 22.5 / 23.5 dB (measured 22.52 / 23.59; 22.55 / 23.57 before the stray rule)."""
+    least 22.45 / 23.5 dB (measured 22.50 / 23.59; 22.55 / 23.57 before the stray rule: the motorcycle loses 0.05 dB, its emptied flying pixels are filled by the old four-direction fill)."""
     _, left, right, disp, f, base, cx, cy, doffs, vis_min, whole_min = case
     img = torch.from_numpy(left).permute(2, 0, 1).float() / 255
     tgt = torch.from_numpy(right).permute(2, 0, 1).float() / 255

@@ -249,10 +249,11 @@ def _fill_cracks_once(zbuf, out_hw, idx_bits: int, crack_tol: float, parallax: t
 
 
 def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
-    """``[B,H,W]`` bool -> how many of each pixel's 8 neighbours are set (outside the frame: not set)."""
-    ring = torch.ones(1, 1, 3, 3, dtype=torch.float32, device=hole.device)
-    ring[0, 0, 1, 1] = 0.0
-    return F.conv2d(F.pad(hole[:, None].to(torch.float32), (1, 1, 1, 1)), ring)[:, 0]
+    """``[B,H,W]`` bool -> how many of each pixel's 8 neighbours are set (outside the frame: not set), uint8."""
+    h, w = hole.shape[-2:]
+    p = F.pad(hole.to(torch.uint8), (1, 1, 1, 1))
+    rows = p[:, :, :-2] + p[:, :, 1:-1] + p[:, :, 2:]  # [B, H+2, W]: horizontal 3-sums
+    return rows[:, :-2] + rows[:, 2:] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]
 
 
 def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 32) -> torch.Tensor:
@@ -266,7 +267,7 @@ def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 3
         grid = zbuf.view(-1, ho, wo)
         hole = grid == SENTINEL
         empty = _empty_neighbours(hole)
-        stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
+        stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)  # closing a crack line's end zips it a pass at a time
         if not bool(stray.any() | pin.any()):
             break
         zbuf = close_pinholes(torch.where(stray, SENTINEL, grid), pin).view_as(zbuf)
@@ -277,16 +278,23 @@ def close_pinholes(grid: torch.Tensor, pin: torch.Tensor) -> torch.Tensor:
     """The pixels ``pin [B,H,W]`` of the key grid ``[B,H,W]`` take their farthest covered neighbour's key (the
     background side: a pinhole the crack rule left opens between depths that differ, as across a quantised depth
     step)."""
-    if not bool(pin.any()):
+    ids = pin.view(-1).nonzero().squeeze(1)
+    if ids.numel() == 0:
         return grid
     ho, wo = grid.shape[-2:]
-    keys = F.pad(torch.where(grid == SENTINEL, -1, grid), (1, 1, 1, 1), value=-1)
-    far = torch.full_like(grid, -1)
-    for dy in range(3):
-        for dx in range(3):
-            if dy != 1 or dx != 1:
-                far = torch.maximum(far, keys[:, dy:dy + ho, dx:dx + wo])
-    return torch.where(pin & (far >= 0), far, grid)
+    flat = grid.reshape(-1)
+    r, c = torch.div(ids % (ho * wo), wo, rounding_mode="floor"), ids % wo
+    far = torch.full_like(ids, -1)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            inb = (r + dy >= 0) & (r + dy < ho) & (c + dx >= 0) & (c + dx < wo)
+            if dy == dx == 0 or not bool(inb.any()):
+                continue
+            k = flat[(ids + dy * wo + dx).clamp(0, flat.numel() - 1)]
+            far = torch.maximum(far, torch.where(inb & (k != SENTINEL), k, -1))
+    out = flat.clone()
+    out[ids] = torch.where(far >= 0, far, SENTINEL)
+    return out.view_as(grid)
 
 
 def _inverse2x2(a, b, c, d):
