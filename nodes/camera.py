@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
+from ..trajectory.camera.budget import budget_note
 from ..trajectory.camera.build import ShotOptions, build_trajectory
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.camera.preview import path_scribble, preview_image
@@ -19,13 +20,23 @@ from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Intent, Strokes,
 
 
 def trajectory_summary(traj: CameraTrajectory) -> str:
-    """One JSON line describing a trajectory (frames, size, fps, preset, intent, travel, FOV range)."""
+    """One JSON line describing a trajectory (frames, size, fps, preset, intent, travel, FOV range) and, when a
+    coverage budget applied, the strength used, the budget, the predicted worst frame and the note saying what
+    strength auto limited (or warning that a manual strength goes beyond the budget)."""
     c = traj.centres()
     fov = traj.fov_deg()[:, 1]
-    return json.dumps({"preset": traj.preset, "intent": traj.intent, "frames": traj.num_frames, "fps": traj.fps,
-                       "width": traj.width, "height": traj.height,
-                       "travel": float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()),
-                       "fov_y_deg": [float(fov.min()), float(fov.max())]})
+    out = {"preset": traj.preset, "intent": traj.intent, "frames": traj.num_frames, "fps": traj.fps,
+           "width": traj.width, "height": traj.height,
+           "travel": float(np.linalg.norm(np.diff(c, axis=0), axis=1).sum()),
+           "fov_y_deg": [float(fov.min()), float(fov.max())]}
+    m = traj.meta
+    if m.get("budget") is not None:
+        out.update({"strength_mode": "auto" if m.get("strength_auto") else "manual",
+                    "strength": m["strength"], "requested_strength": m["requested_strength"],
+                    "coverage_budget": m["budget"], "worst_uncovered": round(float(m["worst_uncovered"]), 4),
+                    "worst_stretched": round(float(m["worst_stretched"]), 4), "limited": bool(m["limited"]),
+                    "note": budget_note(m)})
+    return json.dumps(out)
 
 
 class CameraTrajectoryNode(DTVNode):
@@ -41,33 +52,46 @@ class CameraTrajectoryNode(DTVNode):
                         "straight = dolly/truck/pull back, arc = arc shot, circle = orbit, spiral = orbit + push or "
                         "pull, zigzag = whip pans, freeform = fly along the path.",
             inputs=[
-                inputs.preset(), inputs.frames(), inputs.fps(), inputs.width(), inputs.height(), inputs.strength(),
+                inputs.preset(), inputs.frames(), inputs.fps(), inputs.size(),
+                inputs.width("Width in pixels of the frames (used when no image is connected, or with size "
+                             "'width x height')."),
+                inputs.height("Height in pixels of the frames (used when no image is connected, or with size "
+                              "'width x height')."),
+                inputs.strength_mode(), inputs.strength(), inputs.coverage_budget(),
                 inputs.easing(), inputs.fov_deg(),
                 io.Float.Input("shake", default=0.0, min=0.0, max=10.0, step=0.05,
                                tooltip="Extra handheld shake (seeded, low-pass); 0 = none beyond the preset's own."),
-                io.Int.Input("seed", default=0, min=0, max=2**31 - 1, tooltip="Seed of the shake."),
+                io.Int.Input("seed", default=0, min=0, max=2**31 - 1, control_after_generate=False,
+                             tooltip="Seed of the shake (fixed: the same graph gives the same move, and is cached)."),
                 Strokes.Input("strokes", optional=True,
                               tooltip="The drawn path. Without it, presets use the image centre as the subject."),
                 Intent.Input("intent", optional=True,
                              tooltip="The strokes' intent from the intent node (saves analysing them twice); with "
                                      "preset auto it picks the move."),
                 Depth.Input("depth", optional=True,
-                            tooltip="Depth of the image: the stroke is lifted onto the scene. Without it a "
-                                    "fronto-parallel plane at 1 scene unit is used."),
+                            tooltip="Depth of the image: the stroke is lifted onto the scene, and the coverage "
+                                    "budget is judged with it. Without it a fronto-parallel plane at 1 scene unit is "
+                                    "used for the stroke and the approximate depth prior for the budget."),
+                io.Image.Input("image", optional=True,
+                               tooltip="The photo: with size 'image, long side N' the frames take its aspect ratio."),
             ],
             outputs=[Trajectory.Output(display_name="trajectory"), io.String.Output(display_name="summary")],
         )
 
     @classmethod
     def execute(cls, preset: str, frames: int, fps: float, width: int, height: int, strength: float, easing: str,
-                fov_deg: float, shake: float, seed: int, strokes: StrokeSet | None = None,
-                intent: IntentValue | None = None, depth: DepthValue | None = None) -> io.NodeOutput:
+                fov_deg: float, shake: float, seed: int, strength_mode: str = inputs.LEGACY_STRENGTH_MODE,
+                coverage_budget: float = inputs.DEFAULT_BUDGET, strokes: StrokeSet | None = None,
+                intent: IntentValue | None = None, depth: DepthValue | None = None,
+                image: torch.Tensor | None = None, size: str = inputs.LEGACY_SIZE) -> io.NodeOutput:
         if intent is not None and strokes is None:
             raise ValueError("an intent was connected without its strokes: connect the strokes too")
         dmap = depth.depth[0].cpu().numpy().astype(np.float64) if depth is not None else None
+        w, h = inputs.frame_size(size, image, width, height)
         traj = build_trajectory(strokes,
-                                ShotOptions(preset=preset, frames=frames, fps=fps, width=width, height=height,
-                                            strength=strength, easing=easing, fov_deg=fov_deg, seed=seed, shake=shake),
+                                ShotOptions(preset=preset, frames=frames, fps=fps, width=w, height=h, easing=easing,
+                                            fov_deg=fov_deg, seed=seed, shake=shake,
+                                            **inputs.shot_strength(strength_mode, strength, coverage_budget)),
                                 depth=dmap, intent=intent)
         return io.NodeOutput(traj, trajectory_summary(traj))
 

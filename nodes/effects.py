@@ -170,7 +170,7 @@ def _effect_node(name: str) -> type[io.ComfyNode]:
                                                        "replace the widget value."))
                 notes.append(f"Connect a camera trajectory for per-frame {names}.")
             if spec.seeded:
-                inputs.append(io.Int.Input("seed", default=0, min=0, max=SEED_MAX,
+                inputs.append(io.Int.Input("seed", default=0, min=0, max=SEED_MAX, control_after_generate=False,
                                            tooltip="Seed of the randomness (same seed, same result)."))
             if any(p.name == "strength" for p in spec.params):
                 notes.append("Strength 0 returns the clip unchanged.")
@@ -275,7 +275,8 @@ class CinematicLook(DTVNode):
             inputs=[
                 io.Image.Input("images", tooltip="The clip."),
                 io.Combo.Input("look", options=list(LOOKS), default=next(iter(LOOKS)), tooltip="The director look."),
-                io.Int.Input("seed", default=0, min=0, max=SEED_MAX, tooltip="Seed of grain and shake."),
+                io.Int.Input("seed", default=0, min=0, max=SEED_MAX, control_after_generate=False,
+                             tooltip="Seed of grain and shake."),
             ],
             outputs=[io.Image.Output(display_name="images")],
         )

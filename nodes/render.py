@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
+from ..trajectory.camera.budget import budget_note
 from ..trajectory.camera.build import ShotOptions, build_trajectory
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.checks import check_shape
@@ -67,29 +68,36 @@ class DrawToVideo25D(DTVNode):
                 inputs.preset("auto = the move the stroke's intent implies; or any cinematic preset."),
                 inputs.frames("Number of frames."),
                 inputs.fps(),
-                inputs.strength("How far the camera moves (0 = static)."),
+                inputs.strength_mode(),
+                inputs.strength("How far the camera moves (0 = static, 1 = the preset's natural amount); with "
+                                "strength_mode auto the most it moves."),
+                inputs.coverage_budget(),
                 inputs.easing("Timing curve."),
                 inputs.fov_deg("Vertical field of view of the photo's camera, in degrees."),
                 Depth.Input("depth", optional=True, tooltip="Depth of the image; without it an approximate prior."),
             ],
             outputs=[io.Image.Output(display_name="frames"), io.Mask.Output(display_name="visible"),
-                     Trajectory.Output(display_name="trajectory"), io.String.Output(display_name="note")],
+                     Trajectory.Output(display_name="trajectory"),
+                     io.String.Output(display_name="note", tooltip="Which depth was used, the coverage budget that "
+                                                                   "applied and what strength auto limited.")],
         )
 
     @classmethod
     def execute(cls, image: torch.Tensor, strokes: StrokeSet, preset: str, frames: int, fps: float, strength: float,
-                easing: str, fov_deg: float, depth: DepthValue | None = None) -> io.NodeOutput:
+                easing: str, fov_deg: float, depth: DepthValue | None = None,
+                strength_mode: str = inputs.LEGACY_STRENGTH_MODE,
+                coverage_budget: float = inputs.DEFAULT_BUDGET) -> io.NodeOutput:
         shape = check_shape(image, "B H W C", "image")
         h, w = shape["H"], shape["W"]
         if depth is None:
             depth = DepthValue(fallback_depth_prior(h, w)[None], FALLBACK_NOTE)
         scale = 8 * round(max(h, w) / 8) / max(h, w)  # keep the photo's size and aspect (multiples of 8)
         size = {"width": max(16, 8 * round(w * scale / 8)), "height": max(16, 8 * round(h * scale / 8))}
-        options = ShotOptions(preset=preset, frames=frames, fps=fps, strength=strength, easing=easing, fov_deg=fov_deg,
-                              **size)
+        options = ShotOptions(preset=preset, frames=frames, fps=fps, easing=easing, fov_deg=fov_deg, **size,
+                              **inputs.shot_strength(strength_mode, strength, coverage_budget))
         traj = build_trajectory(strokes, options, depth=depth.depth[0].cpu().numpy().astype("float64"))
         out, vis, _ = render_clip(image, depth, traj)
-        return io.NodeOutput(out, vis, traj, depth.note or "real depth")
+        return io.NodeOutput(out, vis, traj, "; ".join([depth.note or "real depth", budget_note(traj.meta)]))
 
 
 NODES = [Render25D, DrawToVideo25D]

@@ -2,10 +2,14 @@
 
 Request body (JSON, at most :data:`MAX_BODY_BYTES`)::
 
-    {"strokes": <stroke JSON object or its text>, "frames": 49, "preset": "auto", "width": 1024, "height": 576}
+    {"strokes": <stroke JSON object or its text>, "frames": 49, "preset": "auto", "width": 1024, "height": 576,
+     "strength_mode": "auto", "strength": 1.0, "coverage_budget": 0.03}
 
 Only ``strokes`` is required; ``frames`` (int, 1..:data:`MAX_FRAMES`), ``preset`` (one of the node's presets),
-``width`` and ``height`` (ints, the trajectory's image size; default: the stroke canvas) are optional. Unknown
+``width`` and ``height`` (ints, the trajectory's image size; default: the stroke canvas), ``strength_mode``
+("auto"/"manual"), ``strength`` and ``coverage_budget`` (numbers in the trajectory node's ranges; default: the
+node's defaults, so the preview is the move as the node renders it by default, judged with the depth prior) are
+optional. Unknown
 fields are refused. Strokes are validated by :func:`~draw_to_video.trajectory.stroke.format.parse_strokes`, the
 same validator as the stroke input node, and may hold at most :data:`MAX_ROUTE_POINTS` points. ``MAX_FRAMES`` is
 the one trajectory limit: a 10,000-frame preview answers in about 50 ms on one CPU core (0.5 MB of JSON), so the
@@ -14,7 +18,8 @@ route needs no smaller cap of its own.
 200 answer::
 
     {"intent": Intent.to_dict(), "preview_png": "data:image/png;base64,...",
-     "trajectory": {"preset": "orbit", "intent": "circle", "frames": 49, "fps": 24.0, "centres": [[x, y, z], ...]}}
+     "trajectory": {"preset": "orbit", "intent": "circle", "frames": 49, "fps": 24.0, "centres": [[x, y, z], ...],
+                    "strength": 0.02, "limited": true, "worst_uncovered": 0.023, "note": "coverage budget 3% ..."}}
 
 Any bad input answers 400 ``{"error": "<one line>"}``. The route reads no files and writes none; the CPU work runs
 in a worker thread so the server stays responsive.
@@ -35,7 +40,8 @@ from typing import Any
 import cv2
 from aiohttp import web
 
-from ..trajectory.camera.build import ShotOptions, build_trajectory, runner_up_preset
+from ..trajectory.camera.budget import DEFAULT_BUDGET, budget_note
+from ..trajectory.camera.build import MAX_STRENGTH, ShotOptions, build_trajectory, runner_up_preset
 from ..trajectory.camera.model import MAX_FRAMES
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.camera.preview import preview_image
@@ -49,7 +55,8 @@ MAX_BODY_BYTES = 2 * 1024 * 1024  #: largest accepted request body
 MAX_ROUTE_POINTS = 20_000  #: most stroke points one preview request may carry
 DEFAULT_FRAMES = 49
 PREVIEW_SIZE = (384, 192)  #: (width, height) of the preview PNG (two square panels: top and side view)
-FIELDS = ("strokes", "frames", "preset", "width", "height")
+FIELDS = ("strokes", "frames", "preset", "width", "height", "strength_mode", "strength", "coverage_budget")
+STRENGTH_MODES = ("auto", "manual")
 _MAX_MSG = 300
 _CONCURRENCY = 2  #: analyses running at once; further requests wait their turn
 
@@ -80,8 +87,20 @@ def _int_field(data: Mapping[str, Any], key: str, lo: int, hi: int, default: int
     return v
 
 
-def parse_request(body: bytes) -> tuple[StrokeSet, int, str, int, int]:
-    """Validate a request body -> ``(stroke_set, frames, preset, width, height)``; raises :class:`BadRequest`."""
+def _num_field(data: Mapping[str, Any], key: str, lo: float, hi: float, default: float) -> float:
+    if key not in data:
+        return default
+    v = data[key]
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise BadRequest(f"{key} must be a number, got {'null' if v is None else type(v).__name__}")
+    if not lo <= v <= hi:
+        raise BadRequest(f"{key} must be between {lo:g} and {hi:g}, got {v if abs(v) < 1e12 else 'a huge number'}")
+    return float(v)
+
+
+def parse_request(body: bytes) -> tuple[StrokeSet, int, str, int, int, dict[str, Any]]:
+    """Validate a request body -> ``(stroke_set, frames, preset, width, height, shot)`` (``shot``: the strength
+    fields of :class:`ShotOptions`); raises :class:`BadRequest`."""
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(f"body: {len(body)} bytes is more than the limit of {MAX_BODY_BYTES}")
     try:
@@ -118,7 +137,12 @@ def parse_request(body: bytes) -> tuple[StrokeSet, int, str, int, int]:
         raise BadRequest(f"preset must be one of {', '.join(PRESET_NAMES)}; got {shown!r:.40}")
     width = _int_field(data, "width", 1, MAX_CANVAS, stroke_set.width)
     height = _int_field(data, "height", 1, MAX_CANVAS, stroke_set.height)
-    return stroke_set, frames, preset, width, height
+    mode = data.get("strength_mode", "auto")
+    if mode not in STRENGTH_MODES:
+        raise BadRequest(f"strength_mode must be one of {', '.join(STRENGTH_MODES)}; got {str(mode)!r:.40}")
+    shot = {"strength": _num_field(data, "strength", 0.0, MAX_STRENGTH, 1.0),
+            "budget": _num_field(data, "coverage_budget", 0.0, 1.0, DEFAULT_BUDGET), "auto_strength": mode == "auto"}
+    return stroke_set, frames, preset, width, height, shot
 
 
 def png_data_url(rgb: Any) -> str:
@@ -129,11 +153,14 @@ def png_data_url(rgb: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
 
 
-def analyze_request(stroke_set: StrokeSet, frames: int, preset: str, width: int, height: int) -> bytes:
-    """The CPU work of one request: intent, trajectory and preview, as the JSON answer's bytes."""
+def analyze_request(stroke_set: StrokeSet, frames: int, preset: str, width: int, height: int,
+                    shot: Mapping[str, Any] | None = None) -> bytes:
+    """The CPU work of one request: intent, trajectory and preview, as the JSON answer's bytes. ``shot`` holds the
+    strength fields (default: strength auto up to 1 within :data:`DEFAULT_BUDGET`, as the trajectory node)."""
     prepared = prepare(stroke_set, N_FEATURE_SAMPLES)
     intent = analyze_prepared(prepared)
-    traj = build_trajectory(stroke_set, ShotOptions(preset=preset, frames=frames, width=width, height=height),
+    fields = dict(shot) if shot is not None else {"strength": 1.0, "budget": DEFAULT_BUDGET, "auto_strength": True}
+    traj = build_trajectory(stroke_set, ShotOptions(preset=preset, frames=frames, width=width, height=height, **fields),
                             prepared=prepared, intent=intent)
     preview = preview_image(traj, prepared, size=PREVIEW_SIZE)
     answer = {
@@ -142,7 +169,9 @@ def analyze_request(stroke_set: StrokeSet, frames: int, preset: str, width: int,
         "runner_up_preset": runner_up_preset(intent, prepared),
         "preview_png": png_data_url(preview),
         "trajectory": {"preset": traj.preset, "intent": traj.intent, "frames": traj.num_frames, "fps": traj.fps,
-                       "centres": traj.centres().tolist()},
+                       "centres": traj.centres().tolist(), "strength": traj.meta["strength"],
+                       "limited": traj.meta["limited"], "worst_uncovered": traj.meta["worst_uncovered"],
+                       "note": budget_note(traj.meta)},
     }
     return json.dumps(answer, allow_nan=False, separators=(",", ":")).encode("utf-8")
 

@@ -326,7 +326,7 @@ class WindowedGuidedSampler(DTVNode):
                                    tooltip="Conditioning image of the first window (default: the first target)."),
                     io.Int.Input("window_size", default=14, min=2, max=25, tooltip="Frames per SVD window."),
                     io.Int.Input("overlap", default=4, min=1, max=24, tooltip="Frames shared by neighbouring windows."),
-                    io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=True,
+                    io.Int.Input("seed", default=0, min=0, max=0xFFFFFFFFFFFFFFFF, control_after_generate=False,
                                  tooltip="Noise seed (window k uses seed + k)."),
                     io.Int.Input("steps", default=20, min=1, max=10000, tooltip="Sampling steps per window."),
                     io.Float.Input("cfg", default=2.5, min=0.0, max=100.0, step=0.1, round=0.01,

@@ -236,3 +236,46 @@ def test_draw_to_video_25d_convenience_node(comfy, photo):
     frames = [np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({"4": out["4"]})]
     assert len(frames) == 6 and frames[0].shape == (96, 160, 3)
     assert "approximate" in preview_text(out, "5")
+
+
+def test_strength_auto_budget_and_image_size(comfy, photo):
+    """Issue 18 part 2 / issue 15 item 1: strength auto limits the orbit within the budget and the summary says so;
+    manual keeps the strength and warns; a looser budget allows more; size follows the connected image."""
+    base = {"strokes": link("1"), "preset": "orbit", "frames": 9}
+    prompt = {
+        "1": {"class_type": "DTV_StrokeInput", "inputs": {"strokes": _circle_json(), "preset": "auto"}},
+        "0": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "2": _traj_node(**base, strength_mode="auto", coverage_budget=0.03),
+        "3": _traj_node(**base, strength_mode="manual", coverage_budget=0.03),
+        "4": _traj_node(**base, strength_mode="auto", coverage_budget=0.3),
+        "5": _traj_node(**base, image=link("0"), size="image, long side 512"),
+        "6": _traj_node(**base, image=link("0"), size="width x height"),
+    }
+    for k in ("2", "3", "4", "5", "6"):
+        prompt[f"p{k}"] = {"class_type": "PreviewAny", "inputs": {"source": link(k, 1)}}
+    out = comfy.client().run(prompt, timeout=300).outputs
+    auto, manual, loose = (preview_json(out, f"p{k}") for k in ("2", "3", "4"))
+    assert auto["strength_mode"] == "auto" and auto["limited"] and auto["strength"] < 1.0
+    assert auto["worst_uncovered"] <= 0.03 and auto["coverage_budget"] == 0.03
+    assert "strength auto limited the move" in auto["note"] and "arc" in auto["note"]
+    assert manual["strength"] == 1.0 and not manual["limited"] and manual["note"].startswith("WARNING")
+    assert loose["strength"] > auto["strength"] and loose["coverage_budget"] == 0.3
+    sized, fixed = preview_json(out, "p5"), preview_json(out, "p6")
+    assert (sized["width"], sized["height"]) == (512, 304)  # 160x96 photo at long side 512, multiples of 16
+    assert (fixed["width"], fixed["height"]) == (160, 96)
+    # a graph without the new inputs keeps its old behaviour: exactly the strength, width x height
+    legacy = comfy.client().run({"1": prompt["1"], "2": _traj_node(**base),
+                                 "p": {"class_type": "PreviewAny", "inputs": {"source": link("2", 1)}}},
+                                timeout=300).outputs
+    assert "strength_mode" not in preview_json(legacy, "p") or preview_json(legacy, "p")["strength"] == 1.0
+
+
+def test_seed_inputs_are_fixed_by_default(comfy):
+    """Issue 15 item 7: no DTV_ seed randomises after each run (re-queuing hits the cache)."""
+    info = comfy.client().get_json("/object_info")
+    seeds = [(name, spec) for name, node in info.items() if name.startswith("DTV_")
+             for group in ("required", "optional") for iname, spec in node["input"].get(group, {}).items()
+             if iname in ("seed", "noise_seed")]
+    assert seeds
+    for name, spec in seeds:
+        assert spec[1].get("control_after_generate") is False, name

@@ -186,3 +186,20 @@ def test_bad_stroke_text_is_said_of_the_strokes_field_once(comfy):
                       "p": {"class_type": "PreviewAny", "inputs": {"source": ["s", 1]}}})
     details = " ".join(e["details"] for e in err.value.details["node_errors"]["s"]["errors"])
     assert "strokes: invalid JSON" in details and "body" not in details, details
+
+
+def test_preview_is_the_move_as_rendered_within_the_budget(comfy):
+    """Issue 18 part 2: by default the preview is strength auto within 3% (the trajectory node's defaults); the
+    request can carry the node's strength inputs."""
+    client = comfy.client()
+    body = {"strokes": _circle(), "frames": 13, "preset": "orbit", "width": 640, "height": 384}
+    auto = _assert_good(client, body)["trajectory"]
+    assert auto["limited"] and auto["strength"] < 1.0 and auto["worst_uncovered"] <= 0.03
+    assert "coverage budget 3%" in auto["note"]
+    manual = _assert_good(client, {**body, "strength_mode": "manual", "strength": 0.5})["trajectory"]
+    assert manual["strength"] == 0.5 and not manual["limited"] and manual["note"].startswith("WARNING")
+    loose = _assert_good(client, {**body, "coverage_budget": 0.4})["trajectory"]
+    assert loose["strength"] > auto["strength"]
+    assert "strength_mode" in _assert_bad(client, json.dumps({**body, "strength_mode": "max"}).encode())
+    assert "coverage_budget" in _assert_bad(client, json.dumps({**body, "coverage_budget": 2}).encode())
+    assert "strength must be" in _assert_bad(client, json.dumps({**body, "strength": "1"}).encode())
