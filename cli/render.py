@@ -137,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         side = args.size or max(int(node["width"]), int(node["height"]))
         scale = side / max(iw, ih)
         traj["width"], traj["height"] = (max(16, round(iw * scale / 8) * 8), max(16, round(ih * scale / 8) * 8))
+        if "size" in node:  # the CLI sizes the frame itself (the photo's aspect at --size)
+            traj["size"] = "width x height"
     for title, values in parse_overrides(args.overrides).items():
         over.setdefault(title, {}).update(values)
     graph = patch(graph, {t: v for t, v in over.items() if v})

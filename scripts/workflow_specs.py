@@ -40,10 +40,17 @@ def _front(image: str = "example.png") -> dict:
     }
 
 
-def _trajectory(preset="auto", frames=49, size=(512, 512), strokes=True, depth="5", title="Camera trajectory",
-                group="Camera", strength=1.0) -> dict:
-    inputs = dict(preset=preset, frames=frames, fps=24.0, width=size[0], height=size[1], strength=strength,
-                  easing="ease_in_out", fov_deg=50.0, shake=0.0, seed=0)
+def _trajectory(preset="auto", frames=49, size: tuple[int, int] | str = "image, long side 1024", strokes=True,
+                depth="5", title="Camera trajectory", group="Camera", strength=1.0, budget=0.03) -> dict:
+    """The camera node: ``size`` a fixed ``(width, height)`` (a video model's size) or a "follow the image" choice
+    (the Load Image "1" is wired); strength auto within ``budget`` (3% for 2.5D output; looser where a model fills)."""
+    fixed = isinstance(size, tuple)
+    w, h = size if fixed else (1024, 576)
+    inputs = dict(preset=preset, frames=frames, fps=24.0, width=w, height=h, strength=strength,
+                  easing="ease_in_out", fov_deg=50.0, shake=0.0, seed=0, strength_mode="auto",
+                  coverage_budget=budget, size="width x height" if fixed else size)
+    if not fixed:
+        inputs["image"] = ln("1")
     if strokes:
         inputs.update(strokes=ln("2"), intent=ln("3"))
     if depth:
@@ -81,7 +88,7 @@ def draw_to_video_svd() -> dict:
     return {
         **_front(),
         "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
-        "6": _trajectory(frames=25, size=(1024, 576)),
+        "6": _trajectory(frames=25, size=(1024, 576), budget=0.25),  # SVD paints what the photo never saw
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
                    fill="background", chunk=4),
         "11": node("ImageScale", "Fit image", "SVD", image=ln("1"), upscale_method="lanczos", width=1024,
@@ -115,7 +122,7 @@ def camera_preset_tour() -> dict:
     for i, preset in enumerate(TOUR):
         t, r = str(10 + 10 * i), str(11 + 10 * i)
         g[t] = _trajectory(preset=preset, frames=25, strokes=False, title=f"Camera {i + 1}: {preset}",
-                           group="Presets")
+                           group="Presets", size="image, long side 512")
         g[r] = node("DTV_Render25D", f"Render {i + 1}", "Presets", image=ln("1"), depth=ln("5"), trajectory=ln(t),
                     fill="background", chunk=4)
         if prev is not None:
@@ -132,7 +139,7 @@ def cinematic_effects_showcase() -> dict:
     return {
         **_front(),
         "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
-        "6": _trajectory(preset="hitchcock"),
+        "6": _trajectory(preset="hitchcock", size="image, long side 768"),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
                    fill="background", chunk=4),
         "20": node("DTV_Effect_speed_ramp", "Speed ramp", "Effects", images=ln("10"), curve="ramp_slow_mid",
@@ -156,7 +163,7 @@ WAN_MODELS = {"unet": "wan2.1_fun_camera_v1.1_1.3B_bf16.safetensors",
 def wan_fun_camera() -> dict:
     return {
         **_front(),
-        "6": _trajectory(frames=81, size=(832, 480), depth=None),
+        "6": _trajectory(frames=81, size=(832, 480), depth=None, budget=0.25),  # Wan paints the unseen
         "7": node("DTV_WanCameraEmbedding", "Wan camera embedding", "Camera", trajectory=ln("6"),
                   exact_intrinsics=False),
         "8": node("DTV_SaveTrajectory", "RealEstate10K export", "Camera", trajectory=ln("6"),

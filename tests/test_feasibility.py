@@ -8,7 +8,6 @@ skimage's coffee with the fallback prior.
 from __future__ import annotations
 
 import json
-import time
 from functools import cache
 from pathlib import Path
 
@@ -103,18 +102,6 @@ def test_model_tracks_the_renderer(name: str, preset: str) -> None:
         assert pred.max() - meas.max() >= -0.02, (preset, s)
         if preset != "crane_up":  # the case above: steep smooth depth
             assert np.median(np.abs(pred - meas)) <= 0.03 + 0.15 * float(np.median(meas)), (preset, s, pred, meas)
-
-
-def test_model_is_fast() -> None:
-    """<= 50 ms for 49 frames at 512 px on one core (the best of a few runs; CI machines are shared)."""
-    dep = fallback_depth_prior(288, 512).numpy().astype(np.float64)
-    traj = build_trajectory(None, ShotOptions(preset="dolly_right", frames=49, width=512, height=288), depth=dep)
-    times = []
-    for _ in range(5):
-        t0 = time.process_time()
-        feasibility(traj, dep)
-        times.append(time.process_time() - t0)
-    assert min(times) < 0.25  # generous: the figure in BENCHMARKS.md is the one measured on an idle core
 
 
 def test_predict_checks_shapes_and_static_is_covered() -> None:
