@@ -196,9 +196,9 @@ LAYOUTS = {
     "draw_to_video_2_5d": [["note"], ["1"], ["2", "3"], ["5"], ["6", "7", "8"], ["9", "4"], ["10"], ["90", "91"]],
     "draw_to_video_svd": [["note"], ["1"], ["2", "3"], ["5"], ["6"], ["10"], ["12", "11", "14"], ["13", "15"],
                           ["16", "17"], ["20", "21"], ["90", "91"]],
-    # a 2 x 2 grid of (camera over render), the joins and the save to its right, the note under the source
-    "camera_preset_tour": [["1", "5", "note"], ["10", "11", "30", "31"], ["20", "21", "40", "41"],
-                           [("22", "21"), ("32", "31"), "42"], [("90", "42"), "91"]],
+    # one row of (camera over render) per preset, left to right, each join beside its render; the save at the end
+    "camera_preset_tour": [["1", "5", "note"], ["10", "11"], ["20", "21", ("22", "21")], ["30", "31", ("32", "31")],
+                           ["40", "41", ("42", "41")], [("90", "42"), "91"]],
     "cinematic_effects_showcase": [["note"], ["1"], ["2", "3"], ["5"], ["6"], ["10"], ["20", "21"],
                                    ["22", "23", "24"], ["90", "91"]],
     "wan_fun_camera": [["note"], ["1"], ["2", "3"], ["6"], ["7", "8"], ["30", "31", "33", "34"], ["32", "36", "37"],

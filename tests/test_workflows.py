@@ -68,7 +68,7 @@ def _small(name: str) -> dict:
     over = {}
     for node in graph.values():
         if node["class_type"] == "DTV_CameraTrajectory":
-            over[node["_meta"]["title"]] = {"frames": 5, "width": 128, "height": 128}
+            over[node["_meta"]["title"]] = {"frames": 5, "width": 128, "height": 128, "size": "width x height"}
     return patch(graph, over)
 
 
