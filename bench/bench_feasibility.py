@@ -10,79 +10,19 @@ that; its time is measured for 49 frames at 512 px on one core.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
-import skimage.data
 import torch
-from PIL import Image
+from bench_shots import Photo, moves, photos  # the same photos and moves as the contact sheets
 
 from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.camera.feasibility import feasibility
-from draw_to_video.trajectory.camera.presets import PRESET_NAMES
-from draw_to_video.trajectory.render.depth import depth_from_map, fallback_depth_prior
 from draw_to_video.trajectory.render.warp import render_views
-from draw_to_video.trajectory.stroke.format import StrokeSet, parse_strokes
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Photo:
-    name: str
-    image: torch.Tensor  # [3,H,W] 0..1
-    depth: torch.Tensor  # [H,W]
-    fov_deg: float
-
-
-def photos(size: int) -> list[Photo]:
-    """The two real photos at ``size`` px wide: the motorcycle with its ground-truth depth, coffee with the prior."""
-    moto = Image.open(ROOT / "assets" / "motorcycle.jpg").convert("RGB")
-    w, h = size, 2 * round(size * moto.height / moto.width / 2)
-    img = np.asarray(moto.resize((w, h), Image.BICUBIC), np.float32) / 255.0
-    inv = np.asarray(Image.open(ROOT / "assets" / "motorcycle_depth.png").resize((w, h), Image.NEAREST), np.float32)
-    out = [Photo("motorcycle", torch.from_numpy(img).permute(2, 0, 1).contiguous(),
-                 depth_from_map(inv, "inverse_depth")[0], 28.2)]
-    coffee = skimage.data.coffee()
-    h = 2 * round(size * coffee.shape[0] / coffee.shape[1] / 2)
-    img = cv2.resize(coffee, (size, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    out.append(Photo("coffee", torch.from_numpy(img).permute(2, 0, 1).contiguous(), fallback_depth_prior(h, size),
-                     50.0))
-    return out
-
-
-def stroke(points: np.ndarray, canvas: int = 512) -> StrokeSet:
-    t = np.linspace(0.0, 800.0, len(points))
-    pts = [[float(x), float(y), float(tt)] for (x, y), tt in zip(points, t)]
-    return parse_strokes(json.dumps({"version": 1, "canvas": {"width": canvas, "height": canvas},
-                                     "strokes": [{"points": pts, "role": "camera"}]}))
-
-
-def intent_strokes() -> dict[str, StrokeSet]:
-    """One simple drawn shape per intent (512 x 512 canvas)."""
-    s = np.linspace(0.0, 1.0, 80)
-    z = 0 * s
-    shapes = {
-        "straight up": np.c_[256 + z, 400 - 250 * s],
-        "straight right": np.c_[120 + 270 * s, 256 + z],
-        "straight down": np.c_[256 + z, 150 + 250 * s],
-        "arc": np.c_[256 + 150 * np.cos(np.pi * (1 - s)), 300 - 150 * np.sin(np.pi * (1 - s))],
-        "circle": np.c_[256 + 130 * np.cos(2.1 * np.pi * s), 256 + 130 * np.sin(2.1 * np.pi * s)],
-        "spiral": np.c_[256 + (150 - 120 * s) * np.cos(6 * np.pi * s), 256 + (150 - 120 * s) * np.sin(6 * np.pi * s)],
-        "zigzag": np.c_[100 + 300 * s, 256 + 80 * (4 * np.abs((5 * s) % 1 - 0.5) - 1)],
-        "freeform": np.c_[100 + 300 * s, 256 + 100 * np.sin(3 * np.pi * s) * (1 - 0.3 * s)],
-    }
-    return {k: stroke(v) for k, v in shapes.items()}
-
-
-def moves() -> list[tuple[str, str, StrokeSet | None]]:
-    out: list[tuple[str, str, StrokeSet | None]] = [(f"auto: {k}", "auto", s) for k, s in intent_strokes().items()]
-    return out + [(p, p, None) for p in PRESET_NAMES if p != "auto"]
 
 
 def measured_uncovered(photo: Photo, traj) -> np.ndarray:
