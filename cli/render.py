@@ -91,7 +91,8 @@ def use_trajectory_file(graph: dict, text: str) -> dict:
                             "fov_deg": float(old.get("fov_deg", 50.0))}}
     fit = {"trajectory": [load, 0], "frames": old.get("frames", 49), "fps": old.get("fps", 24.0),
            "width": old.get("width", 1024), "height": old.get("height", 576), "timing": "source_clock",
-           "scaling": "travel", "scale": 0.25, "keep_intrinsics": True, "fov_deg": old.get("fov_deg", 50.0)}
+           "scaling": "travel", "scale": 0.25, "keep_intrinsics": True, "fov_deg": old.get("fov_deg", 50.0),
+           "strength_mode": "auto", "coverage_budget": old.get("coverage_budget", 0.03)}  # the workflow's budget
     if isinstance(old.get("depth"), list):
         fit["depth"] = old["depth"]
     out[node_id] = {"class_type": "DTV_FitTrajectory", "_meta": {"title": "Camera trajectory"}, "inputs": fit}

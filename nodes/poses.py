@@ -9,6 +9,7 @@ import folder_paths
 import torch
 from comfy_api.latest import io, ui
 
+from ..trajectory.camera.budget import budget_note, limit_path
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.poses.formats import to_cameractrl_poses, to_motionctrl, to_re10k, to_wan_embedding
 from ..trajectory.poses.retime import SCALINGS, TIMINGS, fit_camera_path
@@ -209,19 +210,30 @@ class FitTrajectory(DTVNode):
                                          "a centred camera with the vertical field of view below."),
                 inputs.fov_deg("Vertical field of view when the intrinsics are not kept."),
                 Depth.Input("depth", optional=True,
-                            tooltip="The photo's depth (its median sets the scale); without it the subject is at 1."),
+                            tooltip="The photo's depth (its median sets the scale, and the coverage budget is judged "
+                                    "with it); without it the subject is at 1 and the budget uses the depth prior."),
+                inputs.strength_mode("auto = the path's motion (translation and turn, about its first camera) is "
+                                     "scaled down until its worst frame shows at most coverage_budget of picture the "
+                                     "photo never saw, like any preset; manual = the path as fitted."),
+                inputs.coverage_budget(),
             ],
-            outputs=[Trajectory.Output(display_name="trajectory")],
+            outputs=[Trajectory.Output(display_name="trajectory"),
+                     io.String.Output(display_name="note", tooltip="What the coverage budget limited, if anything.")],
         )
 
     @classmethod
     def execute(cls, trajectory: CameraTrajectory, frames: int, fps: float, width: int, height: int, timing: str,
                 scaling: str, scale: float, keep_intrinsics: bool, fov_deg: float,
-                depth: DepthValue | None = None) -> io.NodeOutput:
+                depth: DepthValue | None = None, strength_mode: str = inputs.LEGACY_STRENGTH_MODE,
+                coverage_budget: float = inputs.DEFAULT_BUDGET) -> io.NodeOutput:
         med = median_depth(depth, width, height)
-        return io.NodeOutput(fit_camera_path(trajectory, frames, fps, width, height, timing=timing, scaling=scaling,
-                                             scale=scale, median_depth=med, keep_intrinsics=keep_intrinsics,
-                                             fov_deg=fov_deg))
+        fitted = fit_camera_path(trajectory, frames, fps, width, height, timing=timing, scaling=scaling, scale=scale,
+                                 median_depth=med, keep_intrinsics=keep_intrinsics, fov_deg=fov_deg)
+        if strength_mode != "auto":
+            return io.NodeOutput(fitted, "")
+        dmap = depth.frame(0, height, width).cpu().numpy().astype("float64") if depth is not None else None
+        limited = limit_path(fitted, dmap, coverage_budget)
+        return io.NodeOutput(limited, budget_note(limited.meta))
 
 
 NODES = [ExportCameraCtrl, ExportMotionCtrl, WanCameraEmbedding, LoadTrajectory, SaveTrajectory, FitTrajectory]

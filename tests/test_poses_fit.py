@@ -126,3 +126,50 @@ def test_save_trajectory_refuses_an_empty_prefix(comfy) -> None:
     with pytest.raises(ComfyError) as e:
         comfy.client().run(prompt, timeout=60)
     assert "filename_prefix is empty" in str(e.value.details)
+
+
+def test_an_imported_path_is_held_to_the_coverage_budget_like_any_move() -> None:
+    import skimage.data
+    import torch
+
+    from draw_to_video.trajectory.camera.budget import limit_path
+    from draw_to_video.trajectory.render.depth import fallback_depth_prior
+    from draw_to_video.trajectory.render.warp import render_views
+
+    W, H = 192, 112
+    big = fit_camera_path(from_re10k(smooth_re10k_file(), 640, 360), 9, 24.0, W, H, timing="fit_to_frames",
+                          scaling="median_depth", scale=4.0)  # a large move: file units as 4 median depths
+    depth = fallback_depth_prior(H, W)
+    image = torch.from_numpy(skimage.data.coffee()[::4, ::4][:H, :W].astype(np.float32) / 255).permute(2, 0, 1)
+    image = torch.nn.functional.interpolate(image[None], size=(H, W), mode="area")[0].clamp_min(1 / 255)
+
+    def worst_uncovered(tr) -> float:
+        cam_T_src = np.linalg.inv(tr.world_T_cam)
+        out = render_views(image, depth, tr.K[0], tr.K, cam_T_src, fill="none").frames
+        return float((out.amax(dim=1) == 0).flatten(1).float().mean(1).max())
+
+    assert worst_uncovered(big) > 0.10  # the film's move outruns what one photo shows
+    held = limit_path(big, depth.numpy().astype(np.float64), 0.03)
+    assert held.meta["limited"] and 0 < held.meta["strength"] < 1 and held.meta["budget_depth"] == "depth"
+    assert worst_uncovered(held) <= 0.03 + 0.01  # the model's measured error is about 1%
+    assert np.allclose(held.world_T_cam[0], big.world_T_cam[0]) and np.array_equal(held.K, big.K)
+    measured_only = limit_path(big, depth.numpy().astype(np.float64), 0.03, auto=False)
+    assert np.array_equal(measured_only.world_T_cam, big.world_T_cam) and measured_only.meta["over_budget"]
+
+
+def test_fit_node_says_what_the_budget_limited(comfy) -> None:
+    fit = {"frames": 6, "fps": 24.0, "width": 128, "height": 80, "timing": "fit_to_frames", "scaling": "median_depth",
+           "scale": 4.0, "keep_intrinsics": True, "fov_deg": 50.0, "coverage_budget": 0.03}
+    prompt = {
+        "1": {"class_type": "DTV_LoadTrajectory", "inputs": {"text": smooth_re10k_file(), "format": "auto",
+                                                             "width": 640, "height": 360, "fps": 24.0,
+                                                             "fov_deg": 50.0}},
+        "2": {"class_type": "DTV_FitTrajectory", "inputs": {**fit, "trajectory": link("1"), "strength_mode": "auto"}},
+        "3": {"class_type": "DTV_FitTrajectory", "inputs": {**fit, "trajectory": link("1"), "strength_mode": "manual"}},
+        "4": {"class_type": "PreviewAny", "inputs": {"source": link("2", 1)}},
+        "5": {"class_type": "PreviewAny", "inputs": {"source": link("3", 1)}},
+    }
+    out = comfy.client().run(prompt, timeout=120).outputs
+    note = "".join(out["4"]["text"])
+    assert "strength auto limited the move" in note and "coverage budget 3%" in note, note
+    assert "".join(out["5"]["text"]) == ""

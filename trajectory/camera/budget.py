@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .feasibility import DEFAULT_CELLS, Feasibility, Lattice, predict, prepare_lattice
-from .model import invert_rigid
+from .model import CameraTrajectory, invert_rigid
 
-__all__ = ["DEFAULT_BUDGET", "SEARCH_CELLS", "Fit", "budget_depth", "budget_note", "fit_strength"]
+__all__ = ["DEFAULT_BUDGET", "SEARCH_CELLS", "Fit", "budget_depth", "budget_note", "fit_strength", "limit_path"]
 
 DEFAULT_BUDGET = 0.03  #: worst-frame uncovered fraction allowed for the 2.5D output
 SEARCH_CELLS = 32  #: the feasibility grid of the search (the final check uses DEFAULT_CELLS)
@@ -100,6 +100,39 @@ def fit_strength(realise: Realise, requested: float, budget: float, auto: bool, 
             s = s * min(0.9, budget / result.worst_uncovered) if result.worst_uncovered > 0 else 0.0
             result = _evaluate(fine, realise, s, True)
     return Fit(float(s), float(requested), float(budget), bool(auto), result, float(req_worst))
+
+
+def fit_meta(fit: Fit, depth_source: str) -> dict:
+    """The ``meta`` entries a budgeted shot records (what :func:`budget_note` words)."""
+    return {"strength_auto": fit.auto, "budget": fit.budget, "strength": fit.strength,
+            "requested_strength": fit.requested, "limited": fit.limited, "over_budget": fit.over_budget,
+            "worst_uncovered": fit.result.worst_uncovered, "worst_frame": fit.result.worst_frame,
+            "worst_stretched": fit.result.worst_stretched, "requested_uncovered": fit.requested_worst,
+            "budget_depth": depth_source}
+
+
+def limit_path(traj: CameraTrajectory, depth: np.ndarray | None, budget: float, auto: bool = True) -> CameraTrajectory:
+    """A given camera path (an imported film move) held to the coverage budget like any preset: its motion relative
+    to the first camera (translation, and rotation as a rotation vector) is scaled by the largest factor in
+    ``[0, 1]`` whose worst predicted frame is within ``budget`` (``auto``; else it is only measured). The source
+    photo is seen from the first camera, as the renderer assumes."""
+    from scipy.spatial.transform import Rotation
+
+    first = traj.world_T_cam[0]
+    rel = invert_rigid(first)[None] @ traj.world_T_cam
+    rotvec = Rotation.from_matrix(rel[:, :3, :3]).as_rotvec()
+
+    def realise(s: float) -> tuple[np.ndarray, np.ndarray]:
+        T = rel.copy()
+        T[:, :3, :3] = Rotation.from_rotvec(rotvec * s).as_matrix()
+        T[:, :3, 3] *= s
+        return traj.K, T
+
+    dep, source = budget_depth(depth, traj.width, traj.height)
+    fit = fit_strength(realise, 1.0, budget, auto, dep, traj.width, traj.height, traj.K[0])
+    world_T_cam = first[None] @ realise(fit.strength)[1] if fit.limited else traj.world_T_cam  # unlimited: as given
+    return CameraTrajectory(traj.width, traj.height, traj.fps, traj.K, world_T_cam, traj.focus_distance,
+                            traj.aperture, traj.intent, traj.preset, {**traj.meta, **fit_meta(fit, source)})
 
 
 def budget_note(meta: dict) -> str:

@@ -288,16 +288,12 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
 
     meta: dict[str, Any] = {"budget": o.budget}
     if o.budget is not None:
-        from .budget import budget_depth, fit_strength, sweep
+        from .budget import budget_depth, fit_meta, fit_strength, sweep
 
         bdepth, kind = budget_depth(depth, W, H)
         fit = fit_strength(lambda q: (lambda a: (a["K"], a["world_T_cam"]))(realise(q)[0]), s, o.budget,
                            o.auto_strength, bdepth, W, H, K0)
-        res = fit.result
-        meta.update({"strength_auto": o.auto_strength, "requested_strength": s, "limited": fit.limited,
-                     "over_budget": fit.over_budget, "worst_uncovered": res.worst_uncovered,
-                     "worst_frame": res.worst_frame, "worst_stretched": res.worst_stretched,
-                     "requested_uncovered": fit.requested_worst, "budget_depth": kind})
+        meta.update({k: v for k, v in fit_meta(fit, kind).items() if k != "strength"})
         if P.orbits:
             meta["requested_sweep_deg"] = sweep(_assemble_centres(realise(s)[0]), subject)
         s = fit.strength
