@@ -228,11 +228,10 @@ def refusal(details: object, graph: dict) -> str:
     return "server refused the workflow: " + ("; ".join(parts) or str(details)[:200])
 
 
-async def cancel(slot: ServerSlot, prompt_id: str, tries: int = 60, wait: float = 0.25) -> None:
+async def cancel(slot: ServerSlot, prompt_id: str, tries: int = 10, wait: float = 0.2) -> None:
     """Best effort: drop the prompt from the server's queue, or interrupt it while it runs, until it is gone.
 
-    The interrupt is repeated (for up to about 15 s): one sent while the server is starting the prompt is cleared by
-    ComfyUI's executor, and a loaded server can take seconds to get there.
+    The interrupt is repeated: one sent while the server is starting the prompt is cleared by ComfyUI's executor.
     """
     for _ in range(tries):
         try:
