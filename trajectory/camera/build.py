@@ -291,8 +291,11 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
         from .budget import budget_depth, fit_meta, fit_strength, sweep
 
         bdepth, kind = budget_depth(depth, W, H)
-        fit = fit_strength(lambda q: (lambda a: (a["K"], a["world_T_cam"]))(realise(q)[0]), s, o.budget,
-                           o.auto_strength, bdepth, W, H, K0)
+        def cameras(strength: float) -> tuple[np.ndarray, np.ndarray]:
+            arrays = realise(strength)[0]
+            return arrays["K"], arrays["world_T_cam"]
+
+        fit = fit_strength(cameras, s, o.budget, o.auto_strength, bdepth, W, H, K0)
         meta.update({k: v for k, v in fit_meta(fit, kind).items() if k != "strength"})
         if P.orbits:
             meta["requested_sweep_deg"] = sweep(_assemble_centres(realise(s)[0]), subject)
