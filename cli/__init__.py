@@ -28,6 +28,7 @@ COMMANDS = {
     "render": "render an image along a drawn stroke through a workflow (default: 2.5D)",
     "fidelity": "score a clip's camera motion against a trajectory",
     "batch": "run a JSON Lines file of jobs across ComfyUI servers (resumable)",
+    "serve": "keep a ComfyUI with this pack running, for render/demo --server (no boot per render)",
 }
 
 

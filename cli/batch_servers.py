@@ -228,12 +228,18 @@ def refusal(details: object, graph: dict) -> str:
     return "server refused the workflow: " + ("; ".join(parts) or str(details)[:200])
 
 
-async def cancel(slot: ServerSlot, prompt_id: str, tries: int = 10, wait: float = 0.2) -> None:
-    """Best effort: drop the prompt from the server's queue, or interrupt it while it runs, until it is gone.
+async def cancel(slot: ServerSlot, prompt_id: str, within: float = 20.0, wait: float = 0.2) -> None:
+    """Best effort, for up to ``within`` seconds: drop the prompt from the server's queue, or interrupt it while it
+    runs, until it is gone.
 
-    The interrupt is repeated: one sent while the server is starting the prompt is cleared by ComfyUI's executor.
+    ComfyUI's executor clears the interrupt flag as it starts a prompt, just before it sends ``execution_start``:
+    an interrupt sent between the prompt leaving the queue and that event is lost (a loaded server can take seconds
+    there). So while the websocket has not reported the start, we wait for it instead of interrupting; once it has,
+    one interrupt sticks, and it is repeated only in case the event came from an earlier attempt's listener.
     """
-    for _ in range(tries):
+    tracker = slot.trackers.get(prompt_id)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         try:
             q = await slot.api.queue_status(timeout=PROBE_TIMEOUT)
             ids = {k: {it[1] for it in q.get(k, []) if isinstance(it, list) and len(it) > 1}
@@ -241,6 +247,12 @@ async def cancel(slot: ServerSlot, prompt_id: str, tries: int = 10, wait: float 
             if prompt_id in ids["queue_pending"]:
                 await slot.api.delete_from_queue(prompt_id)
             elif prompt_id in ids["queue_running"]:
+                if tracker is not None and not tracker.started:
+                    tracker.changed.clear()
+                    await pause(tracker.changed, 1.0)  # the start (or a lost websocket: then interrupt anyway)
+                    if not tracker.started:
+                        await slot.api.interrupt(prompt_id)
+                    continue
                 await slot.api.interrupt(prompt_id)
             else:
                 return

@@ -5,7 +5,7 @@ directory is the ComfyUI root (so ComfyUI's own top-level modules resolve exactl
 is never imported as part of the pack: ComfyUI loads the pack from ``<base>/custom_nodes/draw-to-video``, so each
 module of the pack exists once in the process ("one import name per process").
 
-Protocol: reads a JSON job ``{"prompt": API_GRAPH, "outputs": [node ids] | null}`` from the file given by
+Protocol: reads a JSON job ``{"prompt": API_GRAPH, "model_folders": [names], "outputs": [node ids] | null}`` from the file given by
 ``--job``; writes one JSON line per event to stdout (``{"event": "progress", ...}``), and a last line
 ``{"event": "result", "ok": bool, "outputs": {...}, "error": str | null}``. ComfyUI's own logging goes to stderr.
 """
@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import uuid
+from pathlib import Path
 
 _stdout = sys.stdout
 
@@ -57,6 +58,31 @@ def _exit_with_parent(interval: float = 0.5) -> None:
     threading.Thread(target=watch, name="dtv-parent-watch", daemon=True).start()
 
 
+def _extras_defining(class_types: set[str], extras_dir: Path) -> list[Path]:
+    """The files of ``comfy_extras/`` whose text names one of ``class_types`` as a string literal (a V1 mapping key
+    or a V3 ``node_id``): a cheap over-estimate of the core extras a prompt needs, found without importing any."""
+    found = []
+    for path in sorted(extras_dir.glob("nodes_*.py")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if any(f'"{c}"' in text or f"'{c}'" in text for c in class_types):
+            found.append(path)
+    return found
+
+
+async def _load_nodes(nodes, prompt: dict) -> None:
+    """Load the node classes ``prompt`` uses, in ComfyUI's order (core extras, then custom nodes): only the core
+    extras files that define its class types, instead of all ~90 (most of start-up after the imports). If a class
+    is still missing, every extra is loaded as ComfyUI itself does, so validation reports exactly what it would."""
+    await nodes.init_public_apis()
+    wanted = {str(n.get("class_type")) for n in prompt.values() if isinstance(n, dict)}
+    extras = Path(nodes.__file__).resolve().parent / "comfy_extras"
+    for path in _extras_defining(wanted - set(nodes.NODE_CLASS_MAPPINGS), extras):
+        await nodes.load_custom_node(str(path), module_parent="comfy_extras")
+    await nodes.init_external_custom_nodes()
+    if wanted - set(nodes.NODE_CLASS_MAPPINGS):
+        await nodes.init_builtin_extra_nodes()
+
+
 def main() -> int:
     _exit_with_parent()
     ap = argparse.ArgumentParser()
@@ -85,10 +111,6 @@ def main() -> int:
     import server
     # isort: on
 
-    for root in ns.model_root:
-        for name in ("checkpoints", "vae", "clip_vision", "upscale_models", "depth", "interpolation", "luts"):
-            folder_paths.add_model_folder_path(name, f"{root}/{name}")
-
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     ps = server.PromptServer(loop)
@@ -100,12 +122,15 @@ def main() -> int:
                                                                       "node_type", "exception_type")})
 
     ps.send_sync = send_sync  # type: ignore[method-assign]
-    loop.run_until_complete(nodes.init_extra_nodes(init_custom_nodes=True, init_api_nodes=False))
-    comfy_main.hijack_progress(ps)
-
     with open(ns.job, encoding="utf-8") as fh:
         job = json.load(fh)
     prompt = job["prompt"]
+    for root in ns.model_root:
+        for name in job.get("model_folders", []):
+            folder_paths.add_model_folder_path(name, f"{root}/{name}")
+    loop.run_until_complete(_load_nodes(nodes, prompt))
+    comfy_main.hijack_progress(ps)
+
     prompt_id = str(uuid.uuid4())
     valid = loop.run_until_complete(execution.validate_prompt(prompt_id, prompt, job.get("outputs")))
     if not valid[0]:

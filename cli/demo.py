@@ -8,6 +8,7 @@ Middlebury motorcycle with its ground-truth depth, so the parallax is real; noth
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -28,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="auto", help="camera preset (default: auto = from the stroke's intent)")
     p.add_argument("--frames", type=int, default=49, help="number of frames (default: %(default)s)")
     p.add_argument("--verbose", action="store_true", help="show ComfyUI's log")
+    p.add_argument("--server", default=os.environ.get("DTV_SERVER") or None, metavar="URL",
+                   help="run on this running ComfyUI (with the pack installed; see `draw-to-video serve`) instead "
+                        "of booting one: no start-up wait (default: $DTV_SERVER, else boot one)")
     p.set_defaults(func=run)
 
 
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".dtv-demo-", dir=out.parent) as tmp:
-        result = run_prompt(graph, out_dir=Path(tmp), verbose=args.verbose,
+        result = run_prompt(graph, out_dir=Path(tmp), verbose=args.verbose, server=args.server,
                             inputs={"motorcycle.jpg": ASSETS / "motorcycle.jpg",
                                     "motorcycle_depth.png": ASSETS / "motorcycle_depth.png"})
         videos = [f for f in result.files if f.suffix == ".mp4"]

@@ -21,6 +21,9 @@ from .errors import CLIError
 
 PACK_ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR_NAME = "draw-to-video"
+#: the ``models/`` sub-folders of the CLI's ComfyUI that a render (in-process or ``serve``) may load weights from
+MODEL_FOLDERS = ("checkpoints", "vae", "clip_vision", "text_encoders", "diffusion_models", "loras", "upscale_models",
+                 "depth", "interpolation", "luts")
 _RUNNER = Path(__file__).resolve().parent / "comfy_runner.py"
 #: Runs a script file as __main__ with the working directory (the ComfyUI root) first on the module path, exactly as
 #: ComfyUI's own ``python main.py`` has its folder there; nothing of the pack is put on the path.
@@ -79,11 +82,18 @@ def run_prompt(
     comfy_root: Path | None = None,
     cpu: bool | None = None,
     verbose: bool = False,
+    server: str | None = None,
 ) -> RunResult:
     """Execute an API-format prompt with ComfyUI's executor; copy every output file into ``out_dir``.
 
-    ``inputs`` maps names (as referenced by LoadImage & co.) to files placed in the run's input folder.
+    ``inputs`` maps names (as referenced by LoadImage & co.) to files placed in the run's input folder. With
+    ``server`` (a URL) the prompt runs on that running ComfyUI instead of a freshly booted one (``cli/remote.py``).
     """
+    if server:
+        from .remote import run_on_server
+
+        outputs, files = run_on_server(server, prompt, out_dir=out_dir, inputs=inputs, progress=_progress_line)
+        return RunResult(outputs=outputs, files=files)
     root = comfy_root or find_comfyui()
     if cpu is None:
         cpu = os.environ.get("DTV_CPU", "") == "1" or not _cuda_available()
@@ -96,7 +106,7 @@ def run_prompt(
         for name, src in (inputs or {}).items():
             shutil.copyfile(src, base / "input" / name)
         job = base / "job.json"
-        job.write_text(json.dumps({"prompt": prompt}), encoding="utf-8")
+        job.write_text(json.dumps({"prompt": prompt, "model_folders": MODEL_FOLDERS}), encoding="utf-8")
         cmd = [sys.executable, "-c", _BOOT,
                str(_RUNNER), "--job", str(job), "--base-directory", str(base), "--model-root", str(root / "models")]
         if cpu:
@@ -165,9 +175,21 @@ def _collect(outputs: Mapping[str, object], output_dir: Path, out_dir: Path) -> 
 
 
 def _cuda_available() -> bool:
-    try:
-        import torch
+    """Whether ComfyUI would find a CUDA device, without importing torch here (that alone costs seconds of the
+    CLI's start-up, and the child imports it anyway): torch must be a CUDA build (its ``version.py`` names a CUDA
+    version), and the driver must report a device (``cuInit`` + ``cuDeviceGetCount`` through ctypes)."""
+    import ctypes
+    import importlib.util
 
-        return bool(torch.cuda.is_available())
-    except ImportError:
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    version = Path(next(iter(spec.submodule_search_locations))) / "version.py"
+    if not version.is_file() or not re.search(r"^cuda\s*(:[^=]*)?=\s*['\"]\d", version.read_text(), re.M):
+        return False
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1" if sys.platform.startswith("linux") else "nvcuda.dll")
+        count = ctypes.c_int(0)
+        return cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0
+    except (OSError, AttributeError):
         return False

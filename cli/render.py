@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -49,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trajectory-out", type=Path, help="also write the camera trajectory JSON here")
     p.add_argument("--out", type=Path, required=True, help="output video (.mp4) or directory for PNG frames")
     p.add_argument("--verbose", action="store_true", help="show ComfyUI's log")
+    p.add_argument("--server", default=os.environ.get("DTV_SERVER") or None, metavar="URL",
+                   help="run on this running ComfyUI (with the pack installed; see `draw-to-video serve`) instead "
+                        "of booting one: no start-up wait (default: $DTV_SERVER, else boot one)")
     p.set_defaults(func=run)
 
 
@@ -164,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
-        files = run_prompt(graph, out_dir=Path(tmp), inputs=inputs, verbose=args.verbose).files
+        files = run_prompt(graph, out_dir=Path(tmp), inputs=inputs, verbose=args.verbose, server=args.server).files
         pngs = sorted(f for f in files if f.suffix == ".png" and f.name.startswith("frame"))
         videos = [f for f in files if f.suffix == ".mp4"]
         trajs = [f for f in files if f.name.startswith("trajectory") and f.suffix == ".json"]
