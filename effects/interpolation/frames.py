@@ -5,7 +5,7 @@ Frames are ``[F, H, W, C]`` float tensors in 0..1 (C = 3 or 4). Every output fra
 frames ``i`` and ``i+1`` is made by a *backend* at ``t = p - i``. Alpha (C = 4) of a made frame is the linear blend
 of its neighbours' alpha.
 
-Backends (``mode``): ``"flow"`` (:class:`FlowBackend`, the default needing no weights), ``"rife"``
+Backends (``mode``): ``"flow"`` (:class:`~.flow.FlowBackend`, the default needing no weights), ``"rife"``
 (:class:`RIFEBackend` around a :class:`~.rife.RIFE`), ``"blend"`` (plain cross-fade, the baseline). Any object with the
 :class:`InterpolationBackend` call signature can be passed as ``backend=``: this is the extension point for
 camera-aware interpolation (re-rendering the in-between frames from the camera trajectory and depth), which is not
@@ -22,27 +22,26 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ...trajectory.checks import CancelFn, ProgressFn, poll
-from .._core import check_frames, fail, pixel_grid, sample_pixels
-from .._flow import FlowEstimator, backward_warp
+from .._core import check_frames, fail, luma_last
 from ..time import retime_timestamps
+from .flow import FlowBackend
 from .rife import RIFE
 
 #: Default scene-cut threshold of :func:`scene_cut_scores` (cuts in real footage score about 0.3 and more, motion
 #: about 0.15 and less).
 SCENE_CUT_THRESHOLD = 0.25
 MODES = ("auto", "rife", "flow", "blend")
-FLOW_PRESETS = {"fast": cv2.DISOPTICAL_FLOW_PRESET_FAST, "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 
 
 class InterpolationBackend(Protocol):
-    """Makes in-between frames: ``a, b [P,3,H,W]`` (pairs on the compute device), ``pair [J]`` (row of each job in
-    ``a``/``b``) and ``t [J]`` (float64, in (0, 1)) -> ``[J,3,H,W]`` in 0..1."""
+    """Makes in-between frames: ``a, b [P,3,H,W]`` (pairs on the compute device; may be views of the clip, so never
+    written to), ``pair [J]`` (row of each job in ``a``/``b``) and ``t [J]`` (float64, in (0, 1)) -> ``[J,3,H,W]``
+    in 0..1."""
 
     def __call__(self, a: torch.Tensor, b: torch.Tensor, pair: torch.Tensor, t: torch.Tensor) -> torch.Tensor: ...
 
@@ -54,10 +53,12 @@ def scene_cut_scores(frames: torch.Tensor, size: int = 64) -> torch.Tensor:
     """Cut score ``[F-1]`` in 0..1 of each neighbour pair: the mean of the 32-bin luma histogram distance (half the
     L1) and twice the mean absolute luma difference (capped at 1), both on ``size``-px thumbnails."""
     frames = check_frames(frames)
-    y = (frames[..., :3].float() * torch.tensor([0.2126, 0.7152, 0.0722], device=frames.device)).sum(-1)
-    s = min(1.0, size / max(y.shape[1:]))
-    th = F.interpolate(y[:, None], size=(max(1, round(y.shape[1] * s)), max(1, round(y.shape[2] * s))),
-                       mode="area")[:, 0].clamp(0, 1).cpu()
+    h, w = frames.shape[1:3]
+    s = min(1.0, size / max(h, w))
+    # area averaging commutes with the luma weighting: shrink the RGB first, then take the luma of the thumbnails
+    small = F.interpolate(frames[..., :3].permute(0, 3, 1, 2).float(), size=(max(1, round(h * s)), max(1, round(w * s))),
+                          mode="area")
+    th = luma_last(small.permute(0, 2, 3, 1)).clamp(0, 1).cpu()
     if th.shape[0] < 2:
         return torch.zeros(0)
     bins = (th * 31.999).long().flatten(1)
@@ -92,105 +93,6 @@ class RIFEBackend:
         p = pair.to(a.device)
         return self.model.interpolate(a[p], b[p], t, pair_ids=pair, scale=self.scale, ensemble=self.ensemble,
                                       fast=self.fast)
-
-
-def _soft_consistency(fw: torch.Tensor, bw: torch.Tensor) -> torch.Tensor:
-    """``[P,h,w]`` in (0, 1]: how well ``fw`` (a->b) is confirmed by ``bw`` (b->a); 1 = perfectly."""
-    bw_at = backward_warp(bw.permute(0, 3, 1, 2), fw).permute(0, 2, 3, 1)
-    err = (fw + bw_at).square().sum(-1)
-    return torch.exp(-err / (0.01 * (fw.square().sum(-1) + bw_at.square().sum(-1)) + 0.5))
-
-
-def _splat(motion: torch.Tensor, value: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Forward-splat ``value [J,h,w,2]`` from each pixel ``p`` to ``p + motion[p]`` (bilinear), weighted.
-
-    Returns the weighted sums ``[J,h,w,2]`` and the weight sums ``[J,h,w]``.
-    """
-    j, h, w, _ = motion.shape
-    pos = pixel_grid(h, w, motion.device, motion.dtype).unsqueeze(0) + motion
-    base = pos.floor()
-    frac = pos - base
-    x0, y0 = base[..., 0].long(), base[..., 1].long()
-    off = (torch.arange(j, device=motion.device) * (h * w)).view(j, 1, 1)
-    acc = motion.new_zeros(j * h * w, 3)
-    payload = torch.cat((value * weight.unsqueeze(-1), weight.unsqueeze(-1)), -1)
-    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
-        xi, yi = x0 + dx, y0 + dy
-        bil = (frac[..., 0] if dx else 1 - frac[..., 0]) * (frac[..., 1] if dy else 1 - frac[..., 1])
-        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        idx = (off + yi.clamp(0, h - 1) * w + xi.clamp(0, w - 1))[ok]
-        acc.index_add_(0, idx, (payload * bil.unsqueeze(-1))[ok])
-    acc = acc.view(j, h, w, 3)
-    return acc[..., :2], acc[..., 2]
-
-
-class FlowBackend:
-    """Weight-free interpolation from OpenCV DIS optical flow.
-
-    Per pair: flow both ways at a working resolution (long side at most ``max_side``) and a soft forward-backward
-    consistency. Per in-between frame at ``t``: each frame's flow is forward-splatted to time ``t`` (weighted by its
-    consistency, so occluded pixels give way) to get the flows from ``t`` back to both frames; holes fall back to the
-    linear-motion estimate. Both frames are warped to ``t`` at full resolution and blended by ``(1-t, t)``, with a
-    frame's weight dropped where the other frame's source pixel is visible only there (occlusion reasoning).
-    """
-
-    def __init__(self, preset: str = "medium", max_side: int = 720) -> None:
-        if preset not in FLOW_PRESETS:
-            fail(f"flow preset must be one of {sorted(FLOW_PRESETS)}, got {preset!r}")
-        if isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 32:
-            fail(f"flow max_side must be an int >= 32, got {max_side!r}")
-        self.estimator = FlowEstimator(max_side=max_side, preset=FLOW_PRESETS[preset])
-
-    def flows(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(flow a->b, flow b->a)`` ``[P,h,w,2]`` at the working resolution (pixels of that resolution)."""
-        est = self.estimator
-        fw, bw = [], []
-        for i in range(a.shape[0]):  # DIS is a per-image CPU call
-            ga, gb = est.grey(a[i]), est.grey(b[i])
-            h, w = ga.shape
-            fw.append(est.flow_grey(ga, gb, h, w, a.device))
-            bw.append(est.flow_grey(gb, ga, h, w, a.device))
-        return torch.stack(fw), torch.stack(bw)
-
-    def __call__(self, a: torch.Tensor, b: torch.Tensor, pair: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        fw, bw = self.flows(a.float(), b.float())
-        c0, c1 = _soft_consistency(fw, bw), _soft_consistency(bw, fw)
-        p = pair.to(a.device)
-        tt = t.to(device=a.device, dtype=torch.float32).view(-1, 1, 1, 1)
-        f01, f10, k0, k1 = fw[p], bw[p], c0[p], c1[p]
-        lin_t0 = -(1 - tt) * tt * f01 + tt * tt * f10  # linear-motion fallback (holes)
-        lin_t1 = (1 - tt) ** 2 * f01 - tt * (1 - tt) * f10
-        eps = 1e-2
-        s0, w0 = _splat(tt * f01, -tt * f01, k0 + eps)
-        s1, w1 = _splat((1 - tt) * f10, -(1 - tt) * f10, k1 + eps)
-        ft0 = (s0 + eps * lin_t0) / (w0 + eps).unsqueeze(-1)
-        ft1 = (s1 + eps * lin_t1) / (w1 + eps).unsqueeze(-1)
-        h, w = a.shape[-2:]
-        wh, ww = fw.shape[1:3]
-
-        def full(fl: torch.Tensor) -> torch.Tensor:  # working-res flow -> full-res pixel flow [J,h,w,2]
-            if (wh, ww) == (h, w):
-                return fl
-            up = F.interpolate(fl.permute(0, 3, 1, 2), size=(h, w), mode="bilinear", align_corners=False)
-            return (up * torch.tensor([w / ww, h / wh], device=fl.device).view(1, 2, 1, 1)).permute(0, 2, 3, 1)
-
-        # visibility of each source pixel: sample the consistency maps where the warps read
-        v0 = backward_warp(k0.unsqueeze(1), ft0)[:, 0]
-        v1 = backward_warp(k1.unsqueeze(1), ft1)[:, 0]
-        wt0 = (1 - tt[:, 0]) * (1 - v0 * (1 - v1)) + 1e-4
-        wt1 = tt[:, 0] * (1 - v1 * (1 - v0)) + 1e-4
-        grid = pixel_grid(h, w, a.device, torch.float32).unsqueeze(0)
-        warp0 = sample_pixels(a[p].float(), grid + full(ft0), padding="border")
-        warp1 = sample_pixels(b[p].float(), grid + full(ft1), padding="border")
-        wt0, wt1 = full_res(wt0, h, w), full_res(wt1, h, w)
-        out = (warp0 * wt0 + warp1 * wt1) / (wt0 + wt1)
-        return out.clamp_(0.0, 1.0)
-
-
-def full_res(weight: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """``[J,h',w']`` -> ``[J,1,h,w]`` (bilinear)."""
-    x = weight.unsqueeze(1)
-    return x if x.shape[-2:] == (h, w) else F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
 
 
 # ----------------------------------------------------------------------------------------------- pipeline
@@ -254,7 +156,8 @@ def interpolate_at(frames: torch.Tensor, positions: Sequence[float] | np.ndarray
     near = pos.round()
     exact = (pos - near).abs() < 1e-9
     src = torch.where(exact, near, pos.floor()).long().clamp(0, n - 1)
-    out[exact.nonzero().flatten().to(frames.device)] = frames[src[exact].to(frames.device)]
+    for i, k in zip(exact.nonzero().flatten().tolist(), src[exact].tolist()):  # one copy per original
+        out[i] = frames[k]
     if bool(exact.all()):
         return out
     t = pos - src.double()
@@ -270,15 +173,19 @@ def interpolate_at(frames: torch.Tensor, positions: Sequence[float] | np.ndarray
         chunk = pairs[start:start + batch_pairs]
         sel = jobs[torch.isin(src[jobs], chunk)]
         row = torch.searchsorted(chunk, src[sel])
-        i0 = chunk.to(frames.device)
-        a = frames[i0, ..., :3].to(dev).permute(0, 3, 1, 2).float()
-        b = frames[i0 + 1, ..., :3].to(dev).permute(0, 3, 1, 2).float()
+        lo, hi = int(chunk[0]), int(chunk[-1]) + 1
+        if hi - lo == chunk.numel():  # consecutive pairs: views, no copies
+            a, b = frames[lo:hi, ..., :3], frames[lo + 1:hi + 1, ..., :3]
+        else:
+            i0 = chunk.to(frames.device)
+            a, b = frames[i0, ..., :3], frames[i0 + 1, ..., :3]
+        a, b = a.to(dev).permute(0, 3, 1, 2).float(), b.to(dev).permute(0, 3, 1, 2).float()
         with torch.inference_mode():
             made = be(a, b, row, t[sel])
         if not isinstance(made, torch.Tensor) or made.shape != (sel.numel(), 3, h, w):
             fail(f"interpolation backend returned {getattr(made, 'shape', type(made).__name__)}, expected "
                  f"{(sel.numel(), 3, h, w)}")
-        made = made.to(device=frames.device, dtype=frames.dtype).permute(0, 2, 3, 1).nan_to_num(0.5).clamp(0, 1)
+        made = made.to(device=frames.device, dtype=frames.dtype).permute(0, 2, 3, 1).nan_to_num(0.5).clamp_(0, 1)
         dst = sel.to(frames.device)
         out[dst, ..., :3] = made
         if c == 4:
