@@ -43,23 +43,30 @@ def sample(x: np.ndarray, flow: np.ndarray) -> np.ndarray:
 def splat(motion: np.ndarray, payload: np.ndarray) -> np.ndarray:
     """Forward-splat ``payload [h, w, C]`` from each pixel ``p`` to ``p + motion[p]`` (bilinear): sums ``[h, w, C]``.
 
-    Contributions landing outside the grid are dropped. One ``np.bincount`` per channel (deterministic).
+    Contributions landing outside the grid are dropped: targets are clamped into a one-pixel frame around the grid
+    (a clamped target keeps all its weight on the frame) and the frame is cut off. One ``np.bincount`` per channel
+    (deterministic).
     """
     h, w = motion.shape[:2]
     pos = pixel_grid(h, w) + motion
-    base = np.floor(pos)
-    fx, fy = pos[..., 0] - base[..., 0], pos[..., 1] - base[..., 1]
-    x0, y0 = base[..., 0].astype(np.int64), base[..., 1].astype(np.int64)
-    idx, bil = [], []
-    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
-        xi, yi = x0 + dx, y0 + dy
-        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        idx.append((np.clip(yi, 0, h - 1) * w + np.clip(xi, 0, w - 1)).ravel())
-        bil.append(((fx if dx else 1 - fx) * (fy if dy else 1 - fy) * inside).ravel())
-    at, wt = np.concatenate(idx), np.concatenate(bil)
+    x = np.clip(pos[..., 0], -1, w).ravel()
+    y = np.clip(pos[..., 1], -1, h).ravel()
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = x - x0, y - y0
+    stride = w + 3  # padded grid: columns -1..w+1, rows -1..h+1
+    i00 = (y0.astype(np.int64) + 1) * stride + x0.astype(np.int64) + 1
+    at = np.concatenate((i00, i00 + 1, i00 + stride, i00 + stride + 1))
+    gx, gy = 1 - fx, 1 - fy
+    bil = np.stack((gx * gy, fx * gy, gx * fy, fx * fy))  # [4, h*w], the corners in the order of ``at``
     flat = payload.reshape(h * w, -1)
-    sums = [np.bincount(at, wt * np.tile(flat[:, c], 4), minlength=h * w) for c in range(flat.shape[1])]
-    return np.stack(sums, -1).astype(np.float32).reshape(h, w, -1)
+    n = (h + 3) * stride
+    sums = [np.bincount(at, (bil * flat[:, c]).ravel(), minlength=n) for c in range(flat.shape[1])]
+    return np.stack(sums, -1).reshape(h + 3, stride, -1)[1:h + 1, 1:w + 1].astype(np.float32)
+
+
+def _sq(v: np.ndarray) -> np.ndarray:
+    """``|v|^2`` of ``[h, w, 2]`` vectors."""
+    return np.einsum("...k,...k->...", v, v)
 
 
 def soft_consistency(fw: np.ndarray, bw: np.ndarray, beta: float) -> np.ndarray:
@@ -68,9 +75,7 @@ def soft_consistency(fw: np.ndarray, bw: np.ndarray, beta: float) -> np.ndarray:
     ``exp(-|fw + bw(p + fw)|^2 / (0.01 (|fw|^2 + |bw(p + fw)|^2) + beta))``, ``beta`` in squared grid pixels.
     """
     bw_at = sample(bw, fw)
-    err = np.square(fw + bw_at).sum(-1)
-    mag = np.square(fw).sum(-1) + np.square(bw_at).sum(-1)
-    return np.exp(-err / (0.01 * mag + beta))
+    return np.exp(-_sq(fw + bw_at) / (0.01 * (_sq(fw) + _sq(bw_at)) + beta))
 
 
 class FlowBackend:

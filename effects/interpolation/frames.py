@@ -185,9 +185,12 @@ def interpolate_at(frames: torch.Tensor, positions: Sequence[float] | np.ndarray
         if not isinstance(made, torch.Tensor) or made.shape != (sel.numel(), 3, h, w):
             fail(f"interpolation backend returned {getattr(made, 'shape', type(made).__name__)}, expected "
                  f"{(sel.numel(), 3, h, w)}")
-        made = made.to(device=frames.device, dtype=frames.dtype).permute(0, 2, 3, 1).nan_to_num(0.5).clamp_(0, 1)
+        made = made.permute(0, 2, 3, 1)
+        for k, r in enumerate(sel.tolist()):  # copied (to the clip's device and dtype) and cleaned in place
+            rgb = out[r, ..., :3]
+            rgb.copy_(made[k])
+            rgb.nan_to_num_(0.5).clamp_(0, 1)
         dst = sel.to(frames.device)
-        out[dst, ..., :3] = made
         if c == 4:
             tw = t[sel].to(device=frames.device, dtype=frames.dtype).view(-1, 1, 1, 1)
             s0 = src[sel].to(frames.device)
