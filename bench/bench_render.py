@@ -163,8 +163,40 @@ def main() -> None:
               "photometric differences between the cameras, not by sub-pixel placement.")
 
 
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_output", "render_golden")
+MOVES, FILLS = ("pan", "orbit", "dolly-in"), ("none", "background", "pushpull")
+
+
+def golden(mode: str) -> None:
+    """``--golden save``: write every frame of every move and fill as .npy under bench/_output (git-ignored);
+    ``--golden compare``: render again and report, per move and fill, the frames that are not byte-identical and
+    the lowest PSNR against the saved frames (to check that an optimisation kept the output)."""
+    img, dep, K = scene()
+    os.makedirs(GOLDEN, exist_ok=True)
+    for kind in MOVES:
+        for fill in FILLS:
+            r = render_views(img, dep, K, K, trajectory(kind), fill=fill)
+            arrays = {"frames": r.frames, "visible": r.visible, "depth": r.depth}
+            for name, t in arrays.items():
+                path = os.path.join(GOLDEN, f"{kind}_{fill}_{name}.npy")
+                if mode == "save":
+                    np.save(path, t.numpy())
+                    continue
+                old = torch.from_numpy(np.load(path))
+                same = (old.view(torch.int32) == t.view(torch.int32)).flatten(1).all(1)
+                err = ((old - t) ** 2).flatten(1).mean(1).clamp_min(1e-20)
+                worst = float((10 * torch.log10(1.0 / err)).min()) if name == "frames" else float("nan")
+                print(f"{kind:9s} {fill:10s} {name:8s} identical {int(same.sum())}/{len(same)}"
+                      + (f"  min PSNR {worst:.1f} dB" if name == "frames" and not bool(same.all()) else ""),
+                      flush=True)
+            del r, arrays
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+    if len(sys.argv) == 3 and sys.argv[1] == "--golden":
+        torch.set_num_threads(2)
+        golden(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "--child":
         print(json.dumps(speed_child(sys.argv[2], sys.argv[3])))
     else:
         main()

@@ -256,45 +256,67 @@ def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
     return rows[:, :-2] + rows[:, 2:] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]
 
 
+_RING8 = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+
+
 def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 32) -> torch.Tensor:
     """Flying pixels into the hole mask, pinholes closed. A covered pixel with at least 5 of its 8 neighbours
     empty (a point of a soft depth edge, or a one-pixel-thin part, scattered over a disocclusion) is emptied, so
     the fill paints the background there; an empty pixel with at most one empty neighbour takes its farthest
-    neighbour's point (:func:`close_pinholes`). Repeated until neither is left (each pass can strand a neighbour),
-    at most ``max_passes`` times."""
+    neighbour's point (the background side: a pinhole the crack rule left opens between
+    depths that differ, as across a quantised depth step). Repeated until neither is left (each pass can strand a neighbour),
+    at most ``max_passes`` times. ``zbuf`` is updated in place (and returned).
+
+    Only the first pass looks at the whole frame: a pixel's flags depend on its 3x3 neighbourhood alone, so a
+    later pass can only flag pixels next to one the previous pass changed, and tests just those."""
     ho, wo = out_hw
+    grid = zbuf.view(-1, ho, wo)
+    hole = grid == SENTINEL
+    empty = _empty_neighbours(hole)
+    ids = ((~hole & (empty >= 5)) | (hole & (empty <= 1))).view(-1).nonzero().squeeze(1)
+    flat = zbuf.view(-1)
     for _ in range(max_passes):
-        grid = zbuf.view(-1, ho, wo)
-        hole = grid == SENTINEL
-        empty = _empty_neighbours(hole)
-        stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)  # closing a crack line's end zips it a pass at a time
-        if not bool(stray.any() | pin.any()):
+        if ids.numel() == 0:
             break
-        zbuf = close_pinholes(torch.where(stray, SENTINEL, grid), pin).view_as(zbuf)
+        changed = _strays_pass(flat, ids, ho, wo)
+        ids = _neighbourhood(changed, ho, wo)
     return zbuf
 
 
-def close_pinholes(grid: torch.Tensor, pin: torch.Tensor) -> torch.Tensor:
-    """The pixels ``pin [B,H,W]`` of the key grid ``[B,H,W]`` take their farthest covered neighbour's key (the
-    background side: a pinhole the crack rule left opens between depths that differ, as across a quantised depth
-    step)."""
-    ids = pin.view(-1).nonzero().squeeze(1)
-    if ids.numel() == 0:
-        return grid
-    ho, wo = grid.shape[-2:]
-    flat = grid.reshape(-1)
+def _ring(ids: torch.Tensor, ho: int, wo: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The 8 neighbours of the flat pixel ids (frames of ``ho x wo``): ``(neighbour id, inside the frame)`` each."""
     r, c = torch.div(ids % (ho * wo), wo, rounding_mode="floor"), ids % wo
-    far = torch.full_like(ids, -1)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            inb = (r + dy >= 0) & (r + dy < ho) & (c + dx >= 0) & (c + dx < wo)
-            if dy == dx == 0 or not bool(inb.any()):
-                continue
-            k = flat[(ids + dy * wo + dx).clamp(0, flat.numel() - 1)]
-            far = torch.maximum(far, torch.where(inb & (k != SENTINEL), k, -1))
-    out = flat.clone()
-    out[ids] = torch.where(far >= 0, far, SENTINEL)
-    return out.view_as(grid)
+    out = []
+    for dy, dx in _RING8:
+        inb = (r + dy >= 0) & (r + dy < ho) & (c + dx >= 0) & (c + dx < wo)
+        out.append((torch.where(inb, ids + (dy * wo + dx), ids), inb))
+    return out
+
+
+def _neighbourhood(ids: torch.Tensor, ho: int, wo: int) -> torch.Tensor:
+    """Sorted unique flat ids of the 3x3 neighbourhoods of ``ids`` (clipped to each frame)."""
+    if ids.numel() == 0:
+        return ids
+    return torch.unique(torch.cat([ids] + [nb for nb, _ in _ring(ids, ho, wo)]))
+
+
+def _strays_pass(flat: torch.Tensor, ids: torch.Tensor, ho: int, wo: int) -> torch.Tensor:
+    """One pass of :func:`drop_strays` over the candidate pixels ``ids`` of the flat key grid (in place): strays
+    emptied, then pinholes given their farthest covered neighbour (as it is after this pass's strays are gone).
+    Returns the ids whose key changed."""
+    ring = _ring(ids, ho, wo)
+    keys = flat[ids]
+    hole = keys == SENTINEL
+    empty = sum(((flat[nb] == SENTINEL) & inb).to(torch.uint8) for nb, inb in ring)
+    stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
+    flat[ids[stray]] = SENTINEL
+    far = torch.full_like(keys, -1)
+    for nb, inb in ring:
+        k = flat[nb]
+        far = torch.maximum(far, torch.where(inb & (k != SENTINEL), k, -1))
+    filled = pin & (far >= 0)
+    flat[ids[filled]] = far[filled]
+    return ids[stray | filled]
 
 
 def _inverse2x2(a, b, c, d):
@@ -311,12 +333,40 @@ def sample(src: Source, zbuf: torch.Tensor, U, V, out_hw: tuple[int, int], Jf: t
 
     Pixel ``p`` won by point ``q`` (projected at ``P(q)``) reads the source at ``q + J(q)^-1 (p - P(q))``; without
     ``J`` (or in frames not flagged by ``need``: no magnified point) the frame's median Jacobian ``Jf [B,4]``
-    stands in for ``J(q)`` (its inverse clamped to +-4), which splits into a per-point and a per-pixel term."""
+    stands in for ``J(q)`` (its inverse clamped to +-4), which splits into a per-point and a per-pixel term.
+    Each frame's sampling grid is computed by one of the two paths only (all arithmetic is per frame)."""
     bsz = zbuf.shape[0]
     ho, wo = out_hw
-    h, w, n = src.height, src.width, src.height * src.width
-    q = torch.where(zbuf != SENTINEL, zbuf & ((1 << src.idx_bits) - 1), 0)
+    q = (zbuf & ((1 << src.idx_bits) - 1)).masked_fill_(zbuf == SENTINEL, 0)  # winning source index (0: empty)
+    local = torch.zeros(bsz, dtype=torch.bool) if J is None else (
+        torch.ones(bsz, dtype=torch.bool) if need is None else need.cpu())
+    grid = torch.empty(bsz, ho, wo, 2, dtype=U.dtype, device=U.device)
+    for use_j in (False, True):
+        frames = (local == use_j).nonzero().squeeze(1).tolist()
+        if not frames:
+            continue
+        sel = slice(None) if len(frames) == bsz else torch.tensor(frames, device=U.device)
+        if use_j:
+            grid[sel] = _grid_local(src, q[sel], U[sel], V[sel], [t[sel] for t in J], out_hw)
+        else:
+            grid[sel] = _grid_median(src, q[sel], U[sel], V[sel], Jf[sel], out_hw)
+    out = F.grid_sample(src.image, grid.view(1, bsz * ho, wo, 2), mode="bilinear", padding_mode="border",
+                        align_corners=False)
+    return out.view(-1, bsz, ho, wo).transpose(0, 1)
+
+
+def _gather(t: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Per-point ``t [B,N]`` at each frame's winning points ``q [B,M]`` -> ``[B,M]``."""
+    bsz, n = t.shape
     g = (q + torch.arange(bsz, device=q.device)[:, None] * n).view(-1)
+    return t.reshape(-1).index_select(0, g).view(bsz, -1)
+
+
+def _grid_median(src: Source, q, U, V, Jf, out_hw: tuple[int, int]) -> torch.Tensor:
+    """grid_sample grid ``[B,H',W',2]`` from the frames' median Jacobians (see :func:`sample`)."""
+    bsz = q.shape[0]
+    ho, wo = out_hw
+    h, w = src.height, src.width
     m00, m01, m10, m11 = (x.clamp(-4.0, 4.0)[:, None] for x in _inverse2x2(*Jf.unbind(-1)))
     grid = torch.empty(bsz, ho, wo, 2, dtype=U.dtype, device=U.device)
     cols = torch.arange(wo, device=q.device, dtype=U.dtype)
@@ -326,20 +376,24 @@ def sample(src: Source, zbuf: torch.Tensor, U, V, out_hw: tuple[int, int], Jf: t
         per_point = torch.addcmul(torch.addcmul(base, ma, U, value=-1.0), mb, V, value=-1.0).mul_(2.0 / size)
         col_term = (ma * cols).mul_(2.0 / size).add_(1.0 / size - 1.0)  # [B, W']
         row_term = (mb * rows).mul_(2.0 / size)  # [B, H']
-        torch.add(per_point.view(-1).index_select(0, g).view(bsz, ho, wo), col_term[:, None, :], out=grid[..., k])
+        torch.add(_gather(per_point, q).view(bsz, ho, wo), col_term[:, None, :], out=grid[..., k])
         grid[..., k] += row_term[:, :, None]
-    if J is not None:
-        px, py = cols.repeat(ho), rows.repeat_interleave(wo)
-        fu = (src.flow_base[0] - U).view(-1).index_select(0, g).view(bsz, -1)  # q_x - P(q)_x
-        fv = (src.flow_base[1] - V).view(-1).index_select(0, g).view(bsz, -1)
-        qx, qy = (q % w).to(U.dtype), torch.div(q, w, rounding_mode="floor").to(U.dtype)
-        ex, ey = px - qx + fu, py - qy + fv  # p - P(q)
-        a, b, c, d = _inverse2x2(*(t.reshape(-1).index_select(0, g).view(bsz, -1) for t in J))
-        su = (qx + (a * ex + b * ey).clamp(-2, 2)).mul_(2.0 / w).add_(1.0 / w - 1.0)
-        sv = (qy + (c * ex + d * ey).clamp(-2, 2)).mul_(2.0 / h).add_(1.0 / h - 1.0)
-        keep = need[:, None] if need is not None else torch.ones_like(su, dtype=torch.bool)
-        grid[..., 0] = torch.where(keep, su, grid[..., 0].view(bsz, -1)).view(bsz, ho, wo)
-        grid[..., 1] = torch.where(keep, sv, grid[..., 1].view(bsz, -1)).view(bsz, ho, wo)
-    out = F.grid_sample(src.image, grid.view(1, bsz * ho, wo, 2), mode="bilinear", padding_mode="border",
-                        align_corners=False)
-    return out.view(-1, bsz, ho, wo).transpose(0, 1)
+    return grid
+
+
+def _grid_local(src: Source, q, U, V, J, out_hw: tuple[int, int]) -> torch.Tensor:
+    """grid_sample grid ``[B,H',W',2]`` from each winning point's own Jacobian (see :func:`sample`)."""
+    bsz = q.shape[0]
+    ho, wo = out_hw
+    h, w = src.height, src.width
+    px = torch.arange(wo, device=q.device, dtype=U.dtype).repeat(ho)
+    py = torch.arange(ho, device=q.device, dtype=U.dtype).repeat_interleave(wo)
+    flat_q = q.view(-1)
+    qx = src.flow_base[0].index_select(0, flat_q).view(bsz, -1)  # the winner's source pixel (exact floats)
+    qy = src.flow_base[1].index_select(0, flat_q).view(bsz, -1)
+    ex = px - qx + (qx - _gather(U, q))  # p - P(q)
+    ey = py - qy + (qy - _gather(V, q))
+    a, b, c, d = _inverse2x2(*(_gather(t, q) for t in J))
+    su = (qx + (a * ex + b * ey).clamp(-2, 2)).mul_(2.0 / w).add_(1.0 / w - 1.0)
+    sv = (qy + (c * ex + d * ey).clamp(-2, 2)).mul_(2.0 / h).add_(1.0 / h - 1.0)
+    return torch.stack([su, sv], dim=-1).view(bsz, ho, wo, 2)
