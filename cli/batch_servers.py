@@ -229,13 +229,13 @@ def refusal(details: object, graph: dict) -> str:
 
 
 async def cancel(slot: ServerSlot, prompt_id: str, within: float = 20.0, wait: float = 0.2) -> None:
-    """Best effort, for up to ``within`` seconds: drop the prompt from the server's queue, or interrupt it while it
-    runs, until it is gone.
+    """Best effort, for up to ``within`` seconds: drop the prompt from the server's queue, or interrupt it.
 
     ComfyUI's executor clears the interrupt flag as it starts a prompt, just before it sends ``execution_start``:
     an interrupt sent between the prompt leaving the queue and that event is lost (a loaded server can take seconds
-    there). So while the websocket has not reported the start, we wait for it instead of interrupting; once it has,
-    one interrupt sticks, and it is repeated only in case the event came from an earlier attempt's listener.
+    there). So while the websocket has not reported the start, we wait for it; once it has, one interrupt sticks
+    (the running node stops at its next check) and we return. Without a tracker (or a websocket) the interrupt is
+    repeated until the prompt is gone.
     """
     tracker = slot.trackers.get(prompt_id)
     deadline = time.monotonic() + within
@@ -246,16 +246,16 @@ async def cancel(slot: ServerSlot, prompt_id: str, within: float = 20.0, wait: f
                    for k in ("queue_running", "queue_pending")}
             if prompt_id in ids["queue_pending"]:
                 await slot.api.delete_from_queue(prompt_id)
-            elif prompt_id in ids["queue_running"]:
-                if tracker is not None and not tracker.started:
-                    tracker.changed.clear()
-                    await pause(tracker.changed, 1.0)  # the start (or a lost websocket: then interrupt anyway)
-                    if not tracker.started:
-                        await slot.api.interrupt(prompt_id)
-                    continue
-                await slot.api.interrupt(prompt_id)
-            else:
+            elif prompt_id not in ids["queue_running"]:
                 return
+            elif tracker is not None and slot.ws_ok and not tracker.started:
+                tracker.changed.clear()
+                await pause(tracker.changed, 1.0)  # wait for execution_start, then interrupt
+                continue
+            else:
+                await slot.api.interrupt(prompt_id)
+                if tracker is not None and tracker.started:
+                    return
         except REQUEST_ERRORS:
             return
         await asyncio.sleep(wait)

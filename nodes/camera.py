@@ -16,7 +16,7 @@ from ..trajectory.stroke.format import StrokeSet
 from ..trajectory.stroke.intent import Intent as IntentValue
 from ..trajectory.stroke.prepare import prepare
 from . import inputs
-from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Intent, Strokes, Trajectory, image_batch
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Intent, Strokes, Trajectory, cancel_hook, image_batch
 
 
 def trajectory_summary(traj: CameraTrajectory) -> str:
@@ -92,7 +92,7 @@ class CameraTrajectoryNode(DTVNode):
                                 ShotOptions(preset=preset, frames=frames, fps=fps, width=w, height=h, easing=easing,
                                             fov_deg=fov_deg, seed=seed, shake=shake,
                                             **inputs.shot_strength(strength_mode, strength, coverage_budget)),
-                                depth=dmap, intent=intent)
+                                depth=dmap, intent=intent, cancel=cancel_hook)
         return io.NodeOutput(traj, trajectory_summary(traj))
 
 

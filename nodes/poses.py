@@ -16,7 +16,7 @@ from ..trajectory.poses.retime import SCALINGS, TIMINGS, fit_camera_path
 from ..trajectory.poses.text import EXTENSIONS, READ_FORMATS, trajectory_from_text, trajectory_to_text
 from ..trajectory.poses.text import FORMATS as TEXT_FORMATS
 from . import inputs
-from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Trajectory
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Trajectory, cancel_hook
 
 #: The type AnimateDiff-Evolved's CameraCtrl nodes and the Wan wrappers exchange.
 CameraCtrlPoses = io.Custom("CAMERACTRL_POSES")
@@ -232,7 +232,7 @@ class FitTrajectory(DTVNode):
         if strength_mode != "auto":
             return io.NodeOutput(fitted, "")
         dmap = depth.frame(0, height, width).cpu().numpy().astype("float64") if depth is not None else None
-        limited = limit_path(fitted, dmap, coverage_budget)
+        limited = limit_path(fitted, dmap, coverage_budget, cancel=cancel_hook)
         return io.NodeOutput(limited, budget_note(limited.meta))
 
 

@@ -13,7 +13,7 @@ from ..trajectory.checks import check_shape
 from ..trajectory.render.depth import FALLBACK_NOTE, fallback_depth_prior
 from ..trajectory.stroke.format import StrokeSet
 from . import inputs
-from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Strokes, Trajectory, depth_preview
+from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Strokes, Trajectory, cancel_hook, depth_preview
 from .rendering import FILLS, render_clip
 
 __all__ = ["NODES", "DrawToVideo25D", "Render25D"]
@@ -95,7 +95,8 @@ class DrawToVideo25D(DTVNode):
         size = {"width": max(16, 8 * round(w * scale / 8)), "height": max(16, 8 * round(h * scale / 8))}
         options = ShotOptions(preset=preset, frames=frames, fps=fps, easing=easing, fov_deg=fov_deg, **size,
                               **inputs.shot_strength(strength_mode, strength, coverage_budget))
-        traj = build_trajectory(strokes, options, depth=depth.depth[0].cpu().numpy().astype("float64"))
+        traj = build_trajectory(strokes, options, depth=depth.depth[0].cpu().numpy().astype("float64"),
+                                cancel=cancel_hook)
         out, vis, _ = render_clip(image, depth, traj)
         return io.NodeOutput(out, vis, traj, "; ".join([depth.note or "real depth", budget_note(traj.meta)]))
 

@@ -150,3 +150,32 @@ def test_auto_keeps_every_frame_within_the_budget(name: str, kind: str, preset: 
     traj = _shot(name, preset, strokes, frames=9, budget=DEFAULT_BUDGET, auto_strength=True)
     worst = float(measured(name, traj).max())
     assert worst <= DEFAULT_BUDGET + TOLERANCE, (name, kind, preset, traj.preset, traj.meta["strength"], worst)
+
+
+def test_a_long_clip_is_judged_on_evenly_spaced_frames_and_stays_within_the_budget() -> None:
+    """A 600-frame shot is searched on MAX_CHECKED evenly spaced frames (interpolated between), so its cost is a
+    121-frame clip's; the real renderer on every 10th frame still finds it within the budget (plus TOLERANCE)."""
+    from draw_to_video.trajectory.camera.budget import MAX_CHECKED
+
+    traj = _shot("motorcycle", "orbit", frames=600, budget=DEFAULT_BUDGET, auto_strength=True)
+    assert 600 > MAX_CHECKED and traj.meta["limited"] and 0 <= traj.meta["worst_frame"] < 600
+    sub = CameraTrajectory(traj.width, traj.height, traj.fps, traj.K[::10], traj.world_T_cam[::10],
+                           traj.focus_distance[::10], traj.aperture[::10])
+    assert float(measured("motorcycle", sub).max()) <= DEFAULT_BUDGET + TOLERANCE
+
+
+def test_the_budget_search_polls_cancel() -> None:
+    from draw_to_video.trajectory.checks import Cancelled
+
+    calls: list[int] = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    img, dep, fov = photo("coffee")
+    opts = ShotOptions(preset="orbit", frames=9, width=img.shape[2], height=img.shape[1], fov_deg=fov,
+                       budget=DEFAULT_BUDGET, auto_strength=True)
+    with pytest.raises(Cancelled, match="strength auto cancelled"):
+        build_trajectory(None, opts, depth=dep.numpy().astype(np.float64), cancel=cancel)
+    assert len(calls) == 4

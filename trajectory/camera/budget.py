@@ -5,7 +5,10 @@ world_T_cam [F,4,4])``) and the requested strength ``S``, predicts the worst unc
 :mod:`.feasibility`, and, when ``auto``, searches (bisection, deterministic) the largest strength in ``[0, S]`` whose
 worst predicted frame is within ``budget``. The search runs on a coarse grid (:data:`SEARCH_CELLS`) and every other
 frame (plus the last); the answer is checked on the full model (:data:`.feasibility.DEFAULT_CELLS`, every frame)
-and stepped down if that check exceeds the budget. A move that cannot be scaled to fit (a full orbit) so becomes its
+and stepped down if that check exceeds the budget. A clip longer than :data:`MAX_CHECKED` frames is judged on that
+many evenly spaced frames (first and last included; half as many in the search) and interpolated between them: a
+smooth path changes little from one frame to the next, and the cost stays that of a 121-frame clip (a 1,000-frame
+clip took 50 s to search every frame). ``cancel`` is polled before each evaluation. A move that cannot be scaled to fit (a full orbit) so becomes its
 largest faithful version: an arc as far as the budget allows.
 
 :func:`budget_note` words the result for a node's note/summary output.
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import CancelFn, poll
 from .feasibility import DEFAULT_CELLS, Feasibility, Lattice, predict, prepare_lattice
 from .model import CameraTrajectory, invert_rigid
 
@@ -28,6 +32,7 @@ DEFAULT_BUDGET = 0.03  #: worst-frame uncovered fraction allowed for the 2.5D ou
 SEARCH_CELLS = 32  #: the feasibility grid of the search (the final check uses DEFAULT_CELLS)
 _ITERATIONS = 7  #: bisection steps (strength to 1/128 of the request)
 _PRIOR_SIDE = 384  #: long side of the depth prior when no depth is given
+MAX_CHECKED = 121  #: frames the final check evaluates at most (a longer clip: evenly spaced, interpolated between)
 
 Realise = Callable[[float], tuple[np.ndarray, np.ndarray]]
 
@@ -63,23 +68,33 @@ def budget_depth(depth: np.ndarray | None, width: int, height: int) -> tuple[np.
     return prior.numpy().astype(np.float64), "prior"
 
 
-def _frames(n: int) -> np.ndarray:
-    return np.unique(np.r_[np.arange(0, n, 2), n - 1])
+def _frames(n: int, every: bool) -> np.ndarray:
+    """The frames an evaluation predicts: all (``every``) or every other plus the last, for up to
+    :data:`MAX_CHECKED` frames; beyond, :data:`MAX_CHECKED` (or half as many) evenly spaced ones."""
+    if n > MAX_CHECKED:
+        return np.unique(np.round(np.linspace(0, n - 1, MAX_CHECKED if every else MAX_CHECKED // 2 + 1)).astype(int))
+    return np.arange(n) if every else np.unique(np.r_[np.arange(0, n, 2), n - 1])
 
 
-def _evaluate(lattice: Lattice, realise: Realise, strength: float, every: bool) -> Feasibility:
+def _evaluate(lattice: Lattice, realise: Realise, strength: float, every: bool,
+              cancel: CancelFn | None = None) -> Feasibility:
+    poll(cancel, "strength auto")
     K, world_T_cam = realise(strength)
-    sel = slice(None) if every else _frames(len(K))
-    return predict(lattice, K[sel], invert_rigid(world_T_cam[sel]))
+    sel = _frames(len(K), every)
+    res = predict(lattice, K[sel], invert_rigid(world_T_cam[sel]))
+    if not every or len(sel) == len(K):
+        return res
+    frames = np.arange(len(K))
+    return Feasibility(np.interp(frames, sel, res.uncovered), np.interp(frames, sel, res.stretched))
 
 
 def fit_strength(realise: Realise, requested: float, budget: float, auto: bool, depth: np.ndarray,
-                 width: int, height: int, K0: np.ndarray) -> Fit:
+                 width: int, height: int, K0: np.ndarray, cancel: CancelFn | None = None) -> Fit:
     """See the module docstring. ``depth`` is the z-depth of the source view (any resolution), ``K0`` its
     intrinsics at ``width x height``."""
     coarse = prepare_lattice(depth, width, height, K0, cells=SEARCH_CELLS)
     fine = prepare_lattice(depth, width, height, K0, cells=DEFAULT_CELLS)
-    req_worst = _evaluate(coarse, realise, requested, False).worst_uncovered if requested > 0 else 0.0
+    req_worst = _evaluate(coarse, realise, requested, False, cancel).worst_uncovered if requested > 0 else 0.0
     s = requested
     if auto and requested > 0 and req_worst > budget:
         lo, hi = 0.0, requested
@@ -87,18 +102,18 @@ def fit_strength(realise: Realise, requested: float, budget: float, auto: bool, 
             if i >= _ITERATIONS and lo > 0:
                 break
             mid = 0.5 * (lo + hi)
-            if _evaluate(coarse, realise, mid, False).worst_uncovered <= budget:
+            if _evaluate(coarse, realise, mid, False, cancel).worst_uncovered <= budget:
                 lo = mid
             else:
                 hi = mid
         s = lo
-    result = _evaluate(fine, realise, s, True)
+    result = _evaluate(fine, realise, s, True, cancel)
     if auto:
         for _ in range(4):  # the full model disagrees with the search: step down
             if result.worst_uncovered <= budget or s <= 0:
                 break
             s = s * min(0.9, budget / result.worst_uncovered) if result.worst_uncovered > 0 else 0.0
-            result = _evaluate(fine, realise, s, True)
+            result = _evaluate(fine, realise, s, True, cancel)
     return Fit(float(s), float(requested), float(budget), bool(auto), result, float(req_worst))
 
 
@@ -111,7 +126,8 @@ def fit_meta(fit: Fit, depth_source: str) -> dict:
             "budget_depth": depth_source}
 
 
-def limit_path(traj: CameraTrajectory, depth: np.ndarray | None, budget: float, auto: bool = True) -> CameraTrajectory:
+def limit_path(traj: CameraTrajectory, depth: np.ndarray | None, budget: float, auto: bool = True,
+               cancel: CancelFn | None = None) -> CameraTrajectory:
     """A given camera path (an imported film move) held to the coverage budget like any preset: its motion relative
     to the first camera (translation, and rotation as a rotation vector) is scaled by the largest factor in
     ``[0, 1]`` whose worst predicted frame is within ``budget`` (``auto``; else it is only measured). The source
@@ -129,7 +145,7 @@ def limit_path(traj: CameraTrajectory, depth: np.ndarray | None, budget: float, 
         return traj.K, T
 
     dep, source = budget_depth(depth, traj.width, traj.height)
-    fit = fit_strength(realise, 1.0, budget, auto, dep, traj.width, traj.height, traj.K[0])
+    fit = fit_strength(realise, 1.0, budget, auto, dep, traj.width, traj.height, traj.K[0], cancel)
     world_T_cam = first[None] @ realise(fit.strength)[1] if fit.limited else traj.world_T_cam  # unlimited: as given
     return CameraTrajectory(traj.width, traj.height, traj.fps, traj.K, world_T_cam, traj.focus_distance,
                             traj.aperture, traj.intent, traj.preset, {**traj.meta, **fit_meta(fit, source)})

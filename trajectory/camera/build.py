@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..checks import CancelFn
 from ..conventions import DEFAULT_SUBJECT_DEPTH
 from ..stroke.features import N_FEATURE_SAMPLES
 from ..stroke.format import StrokeSet
@@ -217,12 +218,13 @@ def _assemble_centres(arrays: dict[str, np.ndarray]) -> np.ndarray:
 
 def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions = ShotOptions(), *,
                      depth: np.ndarray | None = None, prepared: PreparedStroke | None = None,
-                     intent: Intent | None = None) -> CameraTrajectory:
+                     intent: Intent | None = None, cancel: CancelFn | None = None) -> CameraTrajectory:
     """The camera path for an optional stroke set and the user's :class:`ShotOptions` (see the module docstring).
 
     ``depth`` is a z-depth map ``[H, W]`` in scene units (any resolution). ``prepared`` / ``intent`` may pass an
     already computed ``prepare(stroke_set, N_FEATURE_SAMPLES)`` / ``analyze(...)`` of the same stroke set to skip
-    that work. Bad arguments raise a one-line ``ValueError``.
+    that work. ``cancel`` is polled during the coverage-budget search (see :mod:`.budget`). Bad arguments raise a
+    one-line ``ValueError``.
     """
     if stroke_set is not None and not isinstance(stroke_set, StrokeSet):
         raise ValueError(f"stroke_set must be a StrokeSet (from parse_strokes) or None, got {type(stroke_set).__name__}")
@@ -295,7 +297,7 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
             arrays = realise(strength)[0]
             return arrays["K"], arrays["world_T_cam"]
 
-        fit = fit_strength(cameras, s, o.budget, o.auto_strength, bdepth, W, H, K0)
+        fit = fit_strength(cameras, s, o.budget, o.auto_strength, bdepth, W, H, K0, cancel)
         meta.update({k: v for k, v in fit_meta(fit, kind).items() if k != "strength"})
         if P.orbits:
             meta["requested_sweep_deg"] = sweep(_assemble_centres(realise(s)[0]), subject)
