@@ -88,6 +88,54 @@ def _blocks(x: torch.Tensor) -> torch.Tensor:
     return x.view(b, c, h // 2, 2, w // 2, 2)
 
 
+_QUAD = ((0, 0), (0, 1), (1, 0), (1, 1))
+_SLICED = 64  # levels at least this large in both sides sum their 2x2 blocks by slices (same bits, much faster)
+
+
+def _block_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sum of each 2x2 block of ``[B,C,H,W]`` (even H, W), added as ``(x00 + x01) + (x10 + x11)``: the order torch's
+    ``sum(dim=(3, 5))`` over :func:`_blocks` uses, so both give the same bits; the slices skip the slow strided
+    reduction on the large levels."""
+    if min(x.shape[-2:]) < _SLICED:
+        return _blocks(x).sum(dim=(3, 5))
+    return (x[..., 0::2, 0::2] + x[..., 0::2, 1::2]) + (x[..., 1::2, 0::2] + x[..., 1::2, 1::2])
+
+
+def _push(col: torch.Tensor, wgt: torch.Tensor, z: torch.Tensor, tol: float):
+    """One pyramid level down: each 2x2 block keeps the samples within ``tol`` of its farthest seen depth."""
+    h, w = col.shape[-2:]
+    if h % 2 or w % 2:
+        pad = (0, w % 2, 0, h % 2)
+        col, wgt, z = F.pad(col, pad), F.pad(wgt, pad), F.pad(z, pad)
+    zq = [z[..., i::2, j::2] for i, j in _QUAD]
+    zmax = torch.maximum(torch.maximum(zq[0], zq[1]), torch.maximum(zq[2], zq[3]))
+    keep = torch.empty_like(z)
+    for (i, j), zij in zip(_QUAD, zq, strict=True):
+        torch.mul(wgt[..., i::2, j::2], zij * (1.0 + tol) >= zmax, out=keep[..., i::2, j::2])
+    cnt = _block_sum(keep).clamp_min(1e-12)
+    return _block_sum(col * keep) / cnt, (cnt > 1e-12).to(col.dtype), _block_sum(z * keep) / cnt
+
+
+def _upsample_into(coarse: torch.Tensor, fine: torch.Tensor, holes: torch.Tensor) -> None:
+    """``fine [B,C,H,W]`` takes the 2x bilinear upsampling of ``coarse`` at ``holes [B,1,H,W]``, computed only over
+    the rows and columns that hold a hole (plus a margin of one coarse pixel, so the result is that of upsampling
+    the whole level)."""
+    h, w = fine.shape[-2:]
+    rows, cols = holes.any(dim=3).any(dim=(0, 1)).nonzero(), holes.any(dim=2).any(dim=(0, 1)).nonzero()
+    if rows.numel() == 0:
+        return
+    hc, wc = coarse.shape[-2:]
+    r0, r1 = max(int(rows[0]) // 2 - 1, 0), min(int(rows[-1]) // 2 + 2, hc)  # coarse rows, margin 1
+    c0, c1 = max(int(cols[0]) // 2 - 1, 0), min(int(cols[-1]) // 2 + 2, wc)
+    up = F.interpolate(coarse[..., r0:r1, c0:c1], scale_factor=2.0, mode="bilinear", align_corners=False)
+    # fine rows 2 r0 .. 2 r1 - 1 come out of the crop; the first and last are wrong unless at the level's border
+    y0, y1 = 2 * r0 + (r0 > 0), min(2 * r1 - (r1 < hc), h)
+    x0, x1 = 2 * c0 + (c0 > 0), min(2 * c1 - (c1 < wc), w)
+    oy, ox = y0 - 2 * r0, x0 - 2 * c0
+    sub = fine[..., y0:y1, x0:x1]
+    sub.copy_(torch.where(holes[..., y0:y1, x0:x1], up[..., oy:oy + y1 - y0, ox:ox + x1 - x0], sub))
+
+
 def pushpull_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float = 0.1) -> torch.Tensor:
     """Depth-aware push-pull: farther samples win when pushing; holes take the pulled coarse colour."""
     if not bool((~seen).any()):
@@ -98,20 +146,13 @@ def pushpull_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor,
     levels: list[tuple[torch.Tensor, torch.Tensor]] = []
     while bool((wgt <= 0).any()) and max(col.shape[-2:]) > 1:
         levels.append((col, wgt))
-        h, w = col.shape[-2:]
-        if h % 2 or w % 2:
-            pad = (0, w % 2, 0, h % 2)
-            col, wgt, z = F.pad(col, pad), F.pad(wgt, pad), F.pad(z, pad)
-        zb = _blocks(z)
-        keep = _blocks(wgt) * (zb * (1.0 + tol) >= zb.amax(dim=(3, 5), keepdim=True))  # the farthest samples
-        cnt = keep.sum(dim=(3, 5)).clamp_min(1e-12)
-        col = (_blocks(col) * keep).sum(dim=(3, 5)) / cnt
-        z = (zb * keep).sum(dim=(3, 5)) / cnt
-        wgt = (cnt > 1e-12).to(col.dtype)
+        col, wgt, z = _push(col, wgt, z, tol)
     if bool((wgt <= 0).any()):  # nothing seen at all in some frame: black
         col = col * wgt
-    for fine_col, fine_wgt in reversed(levels):
+    for fine_col, fine_wgt in reversed(levels[1:]):
         h, w = fine_col.shape[-2:]
         up = F.interpolate(col, scale_factor=2.0, mode="bilinear", align_corners=False)[..., :h, :w]
         col = torch.where(fine_wgt > 0, fine_col, up)
-    return torch.where(seen[:, None], colour, col)
+    out = colour.clone()  # the finest level: only its holes are upsampled
+    _upsample_into(col, out, ~seen[:, None])
+    return out

@@ -156,33 +156,57 @@ def iter_render(
     return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol)
 
 
+_WARP_BATCH = 1  # frames warped together: one frame's intermediates stay in cache (per-frame exact, so any size)
+
+
+def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple:
+    """Steps 1-3 and 5 of the method for a few frames: their z-buffer keys into ``zbuf [B,H'*W']``; returns what
+    sampling them needs."""
+    near_clip, crack_tol, _, _, max_supersample = tol
+    U, V, z, ok = project(src, P, p, near_clip)
+    need, Jf = frame_jacobian(src, P, U, V, z, ok)  # per frame, so results do not depend on chunking
+    J = jacobian(src, P, U, V, z) if bool(need.any()) else None
+    zb = splat(src, U, V, z, ok, out_hw, J, need, max_supersample)
+    del z, ok
+    zbuf.copy_(fill_cracks(zb, out_hw, src.idx_bits, crack_tol, parallax))
+    return U, V, Jf, J, need
+
+
+def _warp_chunk(src, P, p, parallax, out_hw, tol, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The chunk's colours ``[B,C,H',W']`` (garbage where empty) and z-buffer keys ``[B,H'*W']``: splatted and
+    sampled a few frames at a time (their intermediates stay in cache), the stray rule over the whole chunk (its
+    sparse passes cost per call, not per pixel)."""
+    ho, wo = out_hw
+    n = P.shape[0]
+    zbuf = torch.empty(n, ho * wo, dtype=torch.int64, device=P.device)
+    parts = [slice(j, min(n, j + _WARP_BATCH)) for j in range(0, n, _WARP_BATCH)]
+    kept = [_splat_frames(src, P[s], p[s], parallax[s], out_hw, tol, zbuf[s]) for s in parts]
+    drop_strays(zbuf, out_hw)
+    frames = torch.empty(n, channels, ho, wo, dtype=torch.float32, device=P.device)
+    for s, (U, V, Jf, J, need) in zip(parts, kept, strict=True):
+        frames[s] = sample(src, zbuf[s], U, V, out_hw, Jf, J, need)
+    return frames, zbuf
+
+
 def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol) -> Iterator[RenderResult]:
-    near_clip, crack_tol, edge_tol, fill_tol, max_supersample = tol
+    fill_tol = tol[3]
     P, p, parallax = cams
     ho, wo = out_hw
-    src = prepare_source(image, dep, ks, edge_tol)
+    src = prepare_source(image, dep, ks, tol[2])
     n = P.shape[0]
     for i0 in range(0, n, chunk):
         poll(cancel, "render")
         sl = slice(i0, min(n, i0 + chunk))
-        U, V, z, ok = project(src, P[sl], p[sl], near_clip)
-        need, Jf = frame_jacobian(src, P[sl], U, V, z, ok)  # per frame, so results do not depend on chunking
-        J = jacobian(src, P[sl], U, V, z) if bool(need.any()) else None
-        zbuf = splat(src, U, V, z, ok, (ho, wo), J, need, max_supersample)
-        del z, ok
-        zbuf = fill_cracks(zbuf, (ho, wo), src.idx_bits, crack_tol, parallax[sl])
-        zbuf = drop_strays(zbuf, (ho, wo))
-        frames = sample(src, zbuf, U, V, (ho, wo), Jf, J, need)
-        del U, V, J
+        frames, zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, int(image.shape[0]))
         seen = (zbuf != SENTINEL).view(-1, ho, wo)
         zt = torch.where(seen, key_depth(zbuf, src.idx_bits).view(-1, ho, wo), 0.0)
-        frames = frames.contiguous()
+        del zbuf
         if fill == "background":
             frames = background_fill(frames, seen, zt, fill_tol)
         elif fill == "pushpull":
             frames = pushpull_fill(frames, seen, zt, fill_tol)
         else:
-            frames = frames * seen[:, None]
+            frames = frames.mul_(seen[:, None])
         if progress is not None:
             progress(sl.stop, n)
         yield RenderResult(frames, seen.to(torch.float32), zt, start=sl.start)

@@ -256,67 +256,56 @@ def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
     return rows[:, :-2] + rows[:, 2:] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]
 
 
-_RING8 = tuple((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+_BORDER = -2  # key of the one-pixel frame around a padded key grid: neither empty nor a point, loses every max
 
 
 def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 32) -> torch.Tensor:
     """Flying pixels into the hole mask, pinholes closed. A covered pixel with at least 5 of its 8 neighbours
     empty (a point of a soft depth edge, or a one-pixel-thin part, scattered over a disocclusion) is emptied, so
     the fill paints the background there; an empty pixel with at most one empty neighbour takes its farthest
-    neighbour's point (the background side: a pinhole the crack rule left opens between
-    depths that differ, as across a quantised depth step). Repeated until neither is left (each pass can strand a neighbour),
-    at most ``max_passes`` times. ``zbuf`` is updated in place (and returned).
+    neighbour's point (the background side: a pinhole the crack rule left opens between depths that differ, as
+    across a quantised depth step). Repeated until neither is left (each pass can strand a neighbour), at most
+    ``max_passes`` times. ``zbuf`` is updated in place (and returned).
 
     Only the first pass looks at the whole frame: a pixel's flags depend on its 3x3 neighbourhood alone, so a
-    later pass can only flag pixels next to one the previous pass changed, and tests just those."""
+    later pass can only flag pixels next to one the previous pass changed, and tests just those (on a grid padded
+    by a :data:`_BORDER` frame, so neighbours need no bounds checks)."""
     ho, wo = out_hw
     grid = zbuf.view(-1, ho, wo)
     hole = grid == SENTINEL
     empty = _empty_neighbours(hole)
-    ids = ((~hole & (empty >= 5)) | (hole & (empty <= 1))).view(-1).nonzero().squeeze(1)
-    flat = zbuf.view(-1)
+    flagged = (~hole & (empty >= 5)) | (hole & (empty <= 1))
+    if not bool(flagged.any()):
+        return zbuf
+    padded = F.pad(grid, (1, 1, 1, 1), value=_BORDER)
+    ids = F.pad(flagged, (1, 1, 1, 1)).view(-1).nonzero().squeeze(1)
+    wp = wo + 2
+    ring = torch.tensor([dy * wp + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], device=zbuf.device)
+    flat = padded.view(-1)
     for _ in range(max_passes):
         if ids.numel() == 0:
             break
-        changed = _strays_pass(flat, ids, ho, wo)
-        ids = _neighbourhood(changed, ho, wo)
+        changed = _strays_pass(flat, ids, ids[:, None] + ring)
+        near = torch.unique(torch.cat([changed, (changed[:, None] + ring).view(-1)]))
+        ids = near[flat[near] != _BORDER]
+    grid.copy_(padded[:, 1:-1, 1:-1])
     return zbuf
 
 
-def _ring(ids: torch.Tensor, ho: int, wo: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The 8 neighbours of the flat pixel ids (frames of ``ho x wo``): ``(neighbour id, inside the frame)`` each."""
-    r, c = torch.div(ids % (ho * wo), wo, rounding_mode="floor"), ids % wo
-    out = []
-    for dy, dx in _RING8:
-        inb = (r + dy >= 0) & (r + dy < ho) & (c + dx >= 0) & (c + dx < wo)
-        out.append((torch.where(inb, ids + (dy * wo + dx), ids), inb))
-    return out
-
-
-def _neighbourhood(ids: torch.Tensor, ho: int, wo: int) -> torch.Tensor:
-    """Sorted unique flat ids of the 3x3 neighbourhoods of ``ids`` (clipped to each frame)."""
-    if ids.numel() == 0:
-        return ids
-    return torch.unique(torch.cat([ids] + [nb for nb, _ in _ring(ids, ho, wo)]))
-
-
-def _strays_pass(flat: torch.Tensor, ids: torch.Tensor, ho: int, wo: int) -> torch.Tensor:
-    """One pass of :func:`drop_strays` over the candidate pixels ``ids`` of the flat key grid (in place): strays
-    emptied, then pinholes given their farthest covered neighbour (as it is after this pass's strays are gone).
-    Returns the ids whose key changed."""
-    ring = _ring(ids, ho, wo)
-    keys = flat[ids]
-    hole = keys == SENTINEL
-    empty = sum(((flat[nb] == SENTINEL) & inb).to(torch.uint8) for nb, inb in ring)
+def _strays_pass(flat: torch.Tensor, ids: torch.Tensor, nbs: torch.Tensor) -> torch.Tensor:
+    """One pass of :func:`drop_strays` over the candidate pixels ``ids`` (neighbours ``nbs [n,8]``) of the padded
+    flat key grid, in place: strays emptied, then pinholes given their farthest covered neighbour (as it is after
+    this pass's strays are gone). Returns the ids whose key changed."""
+    hole = flat[ids] == SENTINEL
+    empty = (flat[nbs] == SENTINEL).sum(dim=1)
     stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
     flat[ids[stray]] = SENTINEL
-    far = torch.full_like(keys, -1)
-    for nb, inb in ring:
-        k = flat[nb]
-        far = torch.maximum(far, torch.where(inb & (k != SENTINEL), k, -1))
-    filled = pin & (far >= 0)
-    flat[ids[filled]] = far[filled]
-    return ids[stray | filled]
+    k = flat[nbs[pin]]
+    far = torch.where(k != SENTINEL, k, -1).amax(dim=1)  # the border (-2) never wins
+    filled = far >= 0
+    pins = ids[pin]
+    flat[pins[filled]] = far[filled]
+    return torch.cat([ids[stray], pins[filled]])
 
 
 def _inverse2x2(a, b, c, d):
