@@ -59,26 +59,32 @@ def background_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tenso
         ok = nb != limit
         src_pix = torch.where(ok, row * w + nb if along_row else nb * w + col, pix)
         dist = ((col if along_row else row) - nb).abs().clamp_min(1).to(colour.dtype)
-        zc = torch.where(ok, zflat[frame * (h * w) + src_pix], 0.0)
+        zc = torch.where(ok, zflat.index_select(0, frame * (h * w) + src_pix), 0.0)
         cands.append((src_pix, ok, zc, dist))
     zmax = torch.stack([zc for _, _, zc, _ in cands]).amax(0)
-    flat = colour.view(b, c, h * w)
-    acc = torch.zeros(holes.numel(), c, dtype=colour.dtype, device=colour.device)
+    flat = colour.view(-1)
+    base = frame * (c * h * w)  # where each hole's frame starts in the flat colour (channel planes of h*w)
+    acc = torch.zeros(c, holes.numel(), dtype=colour.dtype, device=colour.device)
     wsum = torch.zeros(holes.numel(), dtype=colour.dtype, device=colour.device)
     for src_pix, ok, zc, dist in cands:
         wgt = torch.where(ok & (zc * (1.0 + tol) >= zmax), dist.reciprocal(), 0.0)
-        acc += flat[frame, :, src_pix] * wgt[:, None]
+        at = base + src_pix
+        for ch in range(c):
+            acc[ch] += flat.index_select(0, at + ch * (h * w)) * wgt
         wsum += wgt
     # a hole seen from one side only (e.g. a band revealed at the image border) is left to the push-pull pass,
     # which extends the picture smoothly instead of streaking its edge pixels
     filled = (wsum > 0) & (sum(ok.to(torch.int8) for _, ok, _, _ in cands) >= 2)
-    flat[frame, :, pix] = torch.where(filled[:, None], acc / wsum.clamp_min(1e-12)[:, None], 0.0)
+    mean = torch.where(filled, acc / wsum.clamp_min(1e-12), 0.0)
+    at = base + pix
+    for ch in range(c):
+        flat.index_copy_(0, at + ch * (h * w), mean[ch])
     if not bool(filled.all()):  # holes no line reaches (a revealed corner): push-pull from all known so far
         known = seen.clone().view(-1)
         known[holes] = filled
         zk = zflat.clone()
         zk[holes] = zmax
-        colour.copy_(pushpull_fill(colour, known.view(b, h, w), zk.view(b, h, w), tol))
+        _pushpull(colour, known.view(b, h, w), zk.view(b, h, w), tol, out=colour)
     return colour
 
 
@@ -140,6 +146,12 @@ def pushpull_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor,
     """Depth-aware push-pull: farther samples win when pushing; holes take the pulled coarse colour."""
     if not bool((~seen).any()):
         return colour
+    return _pushpull(colour, seen, depth, tol, out=colour.clone())
+
+
+def _pushpull(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float,
+              out: torch.Tensor) -> torch.Tensor:
+    """:func:`pushpull_fill` into ``out`` (may be ``colour``: only its holes are written, after all reads)."""
     col = torch.where(seen[:, None], colour, 0.0)
     wgt = seen[:, None].to(colour.dtype)
     z = torch.where(seen, depth, 0.0)[:, None].to(colour.dtype)
@@ -149,10 +161,11 @@ def pushpull_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor,
         col, wgt, z = _push(col, wgt, z, tol)
     if bool((wgt <= 0).any()):  # nothing seen at all in some frame: black
         col = col * wgt
+    if not levels:  # a single pixel
+        return out.copy_(torch.where(seen[:, None], colour, col))
     for fine_col, fine_wgt in reversed(levels[1:]):
         h, w = fine_col.shape[-2:]
         up = F.interpolate(col, scale_factor=2.0, mode="bilinear", align_corners=False)[..., :h, :w]
         col = torch.where(fine_wgt > 0, fine_col, up)
-    out = colour.clone()  # the finest level: only its holes are upsampled
-    _upsample_into(col, out, ~seen[:, None])
+    _upsample_into(col, out, ~seen[:, None])  # the finest level: only its holes are upsampled
     return out

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 SENTINEL = torch.iinfo(torch.int64).max
 MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
 _CHECK_STRIDE = 4  # the per-frame magnification test looks at every 4th row and column
+_BORDER = -2  # key of the one-pixel frame around a padded key grid: neither empty nor a point, loses every max
 
 
 @dataclass
@@ -203,16 +204,12 @@ def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crac
                 parallax: torch.Tensor) -> torch.Tensor:
     """Crack rule (see :mod:`.warp`) on the empty pixels only. ``parallax [B]`` is each frame's translation
     parallax scale in pixels per unit of inverse depth (``f * (|t_xy| + |t_z| r_max)``): two depths whose parallax
-    differs by under a pixel cannot have opened a hole between them."""
-    for _ in range(2):  # a second pass closes pixels where two crack lines cross
-        zbuf = _fill_cracks_once(zbuf, out_hw, idx_bits, crack_tol, parallax)
-    return zbuf
-
-
-def _fill_cracks_once(zbuf, out_hw, idx_bits: int, crack_tol: float, parallax: torch.Tensor) -> torch.Tensor:
+    differs by under a pixel cannot have opened a hole between them. A second pass closes pixels where two crack
+    lines cross; it can only change holes next to one the first pass filled, so it tests just those. Works on a
+    copy padded by a :data:`_BORDER` frame (neighbour ids without bounds checks)."""
     ho, wo = out_hw
-    flat = zbuf.view(-1)
-    hole = (zbuf == SENTINEL).view(-1, ho, wo)
+    grid = zbuf.view(-1, ho, wo)
+    hole = grid == SENTINEL
     if not bool(hole.any()):
         return zbuf
     covered = ~hole
@@ -221,31 +218,46 @@ def _fill_cracks_once(zbuf, out_hw, idx_bits: int, crack_tol: float, parallax: t
     side[:, :, :-1] |= covered[:, :, 1:]
     side[:, 1:] |= covered[:, :-1]
     side[:, :-1] |= covered[:, 1:]
-    holes = (hole & side).view(-1).nonzero().squeeze(1)
-    if holes.numel() == 0:
-        return zbuf
-    frame = torch.div(holes, ho * wo, rounding_mode="floor")
-    pix = holes - frame * (ho * wo)
-    r, col = torch.div(pix, wo, rounding_mode="floor"), pix % wo
-    par = parallax.to(torch.float32)[frame]
+    ids = F.pad(hole & side, (1, 1, 1, 1)).view(-1).nonzero().squeeze(1)
+    padded = F.pad(grid, (1, 1, 1, 1), value=_BORDER)
+    flat, wp = padded.view(-1), wo + 2
+    ring = torch.tensor([dy * wp + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], device=zbuf.device)
+    for _ in range(2):
+        if ids.numel() == 0:
+            break
+        frame = torch.div(ids, (ho + 2) * wp, rounding_mode="floor")
+        filled = _crack_pass(flat, ids, parallax.to(torch.float32)[frame], wp, idx_bits, crack_tol)
+        near = torch.unique((filled[:, None] + ring).view(-1))
+        ids = near[flat[near] == SENTINEL]
+    grid.copy_(padded[:, 1:-1, 1:-1])
+    return zbuf
+
+
+def _is_point(k: torch.Tensor) -> torch.Tensor:
+    """Keys that hold a point (not empty, not the padding frame)."""
+    return (k >= 0) & (k != SENTINEL)
+
+
+def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: int, idx_bits: int,
+                crack_tol: float) -> torch.Tensor:
+    """One pass of the crack rule over the empty pixels ``ids`` (with a covered pixel beside them) of the padded
+    flat key grid (row length ``wp``), in place; returns the ids it filled."""
     ratio = math.exp(crack_tol)  # |log z1 - log z2| <= crack_tol
-    best = torch.full_like(holes, SENTINEL)
-
-    def neighbour(dy: int, dx: int) -> tuple[torch.Tensor, torch.Tensor]:
-        rr, cc = r + dy, col + dx
-        inb = (rr >= 0) & (rr < ho) & (cc >= 0) & (cc < wo)
-        return torch.where(inb, flat[(holes + dy * wo + dx).clamp(0, flat.numel() - 1)], SENTINEL), ~inb
-
+    best = torch.full_like(ids, SENTINEL)
+    side = torch.zeros_like(ids, dtype=torch.bool)
     for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        (k1, out1), (k2, out2) = neighbour(dy, dx), neighbour(-dy, -dx)
+        k1, k2 = flat[ids + (dy * wp + dx)], flat[ids - (dy * wp + dx)]
         if dy == 0 or dx == 0:  # on the border an axis pair mirrors its inner neighbour
+            side |= _is_point(k1) | _is_point(k2)
+            out1, out2 = k1 == _BORDER, k2 == _BORDER
             k1, k2 = torch.where(out1, k2, k1), torch.where(out2, k1, k2)
-        both = (k1 != SENTINEL) & (k2 != SENTINEL)
+        both = _is_point(k1) & _is_point(k2)
         z1, z2 = key_depth(k1, idx_bits), key_depth(k2, idx_bits)
         close = (torch.maximum(z1, z2) <= torch.minimum(z1, z2) * ratio) | ((1.0 / z1 - 1.0 / z2).abs() * par < 1.0)
         best = torch.where(both & close, torch.minimum(best, torch.minimum(k1, k2)), best)
-    flat[holes] = best
-    return zbuf
+    best = torch.where(side, best, SENTINEL)
+    flat[ids] = best
+    return ids[best != SENTINEL]
 
 
 def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
@@ -254,9 +266,6 @@ def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
     p = F.pad(hole.to(torch.uint8), (1, 1, 1, 1))
     rows = p[:, :, :-2] + p[:, :, 1:-1] + p[:, :, 2:]  # [B, H+2, W]: horizontal 3-sums
     return rows[:, :-2] + rows[:, 2:] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:]
-
-
-_BORDER = -2  # key of the one-pixel frame around a padded key grid: neither empty nor a point, loses every max
 
 
 def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 32) -> torch.Tensor:
