@@ -503,3 +503,49 @@ def test_image_messages_say_what_is_wrong(app_page, uploaded):
     _click(page, node, "camera")
     assert page.evaluate(IMAGE_STATE.replace("image: root.dataset.image", "image: root.dataset.view"), node)["image"] == "draw"
     assert not page.page_errors, page.page_errors
+
+
+ADD_CAMERA = """(id) => {
+  const node = app.graph.getNodeById(id);
+  const cam = LiteGraph.createNode("DTV_CameraTrajectory");
+  cam.pos = [1020, 60];
+  app.graph.add(cam);
+  node.connect(0, cam, cam.findInputSlot("strokes"));
+  return cam.id;
+}"""
+ANSWER = "(id) => { const a = app.graph.getNodeById(id).__dtvEditor.answer; return a ? a.trajectory : null; }"
+SET_WIDGET = """([id, name, value]) => { const n = app.graph.getNodeById(id);
+  const w = n.widgets.find((w) => w.name === name); w.value = value; w.callback?.(value);
+  app.canvas.setDirty(true, true); }"""
+
+
+def test_the_preview_uses_the_camera_nodes_strength_settings(app_page, uploaded):
+    """The preview route gets the strength mode, strength and budget of the camera node the strokes feed: strength
+    auto limits an orbit, manual gives the full move, a looser budget lets more through."""
+    page = app_page
+    ids = _setup(page, uploaded)
+    node = ids["node"]
+    cam = page.evaluate(ADD_CAMERA, node)
+    page.evaluate(SET_WIDGET, [node, "preset", "orbit"])
+    _wait_analyzed(page, node)
+
+    def settled(cond, what):
+        t0 = time.monotonic()
+        while True:
+            a = page.evaluate(ANSWER, node)
+            if a is not None and _state(page, node)["state"] == "ok" and cond(a):
+                return a
+            assert time.monotonic() - t0 < 20, f"{what}: {a}"
+            page.evaluate("() => app.canvas.setDirty(true, true)")
+            page.wait_for_timeout(100)
+
+    auto = settled(lambda a: a["limited"], "strength auto should limit a full orbit within 3%")
+    assert auto["strength"] < 1.0 and auto["worst_uncovered"] <= 0.031
+    page.evaluate(SET_WIDGET, [cam, "strength_mode", "manual"])
+    manual = settled(lambda a: not a["limited"], "manual should give the full move")
+    assert manual["strength"] == 1.0
+    page.evaluate(SET_WIDGET, [cam, "strength_mode", "auto"])
+    page.evaluate(SET_WIDGET, [cam, "coverage_budget", 0.25])
+    loose = settled(lambda a: a["strength"] > auto["strength"], "a 25% budget should let more of the orbit through")
+    assert loose["worst_uncovered"] <= 0.251
+    assert not page.page_errors, page.page_errors

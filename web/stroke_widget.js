@@ -4,7 +4,8 @@
 // runs and lets you draw camera strokes on it with mouse, pen or touch, in the image's own pixel coordinates
 // whatever the node size or graph zoom. The stroke JSON lives in the node's `strokes` STRING widget (saved in
 // workflows, sent in prompts): the canvas writes it on every change and redraws from it whenever it changes.
-// When a stroke ends the widget asks POST /draw_to_video/analyze for the intent and a camera preview. When the
+// When a stroke ends the widget asks POST /draw_to_video/analyze for the intent and a camera preview (with the
+// strength settings of the camera node the strokes feed, so the preview is the move the run makes). When the
 // classifier's top two readings are close it shows both ("circle, or spiral?") and a one-click switch ("use spiral")
 // that sets the node's own `preset` widget to the runner-up's move (so it is saved like any widget value); a second
 // click ("back to auto") sets it back.
@@ -187,6 +188,11 @@ class StrokeEditor {
     else if (!src.url && src.message !== this.imageMessage) this.setImageMessage(src.state, src.message);
     const [bw, bh] = this.backingSize();
     if (bw !== this.canvas.width || bh !== this.canvas.height) this.requestDraw();
+    // the camera node's strength settings changed since the last analysis: refresh the preview for them
+    if (this.lastShot !== undefined && JSON.stringify(this.shotFields()) !== this.lastShot) {
+      this.lastShot = JSON.stringify(this.shotFields());
+      this.scheduleAnalyze(300);
+    }
   }
 
   loadText(text) {
@@ -451,6 +457,34 @@ class StrokeEditor {
     return typeof v === "string" ? v : AUTO;
   }
 
+  /** The strength settings of the camera node these strokes feed (directly, or through the intent node), so the
+   * preview shows the move the run will make: {strength_mode, strength, coverage_budget}, or {} when none is wired
+   * (the route then uses the camera node's defaults). */
+  shotFields() {
+    const graph = this.node.graph;
+    const linkOf = (id) => (graph?.links instanceof Map ? graph.links.get(id) : graph?.links?.[id]);
+    let frontier = [this.node];
+    for (let depth = 0; depth < 2 && frontier.length; depth++) {
+      const next = [];
+      for (const n of frontier) {
+        for (const out of n.outputs ?? []) {
+          for (const id of out.links ?? []) {
+            const target = graph?.getNodeById?.(linkOf(id)?.target_id);
+            const value = (name) => target?.widgets?.find((w) => w.name === name)?.value;
+            if (typeof value("strength_mode") === "string") {
+              const f = { strength_mode: value("strength_mode") };
+              for (const k of ["strength", "coverage_budget"]) if (typeof value(k) === "number") f[k] = value(k);
+              return f;
+            }
+            if (target) next.push(target);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return {};
+  }
+
   /** Set the node's preset widget (as choosing it in its dropdown would) and refresh the preview for it. */
   setPreset(value) {
     const w = this.presetWidget();
@@ -518,7 +552,9 @@ class StrokeEditor {
       preset: this.preset(),
       width: this.model.width,
       height: this.model.height,
+      ...this.shotFields(),
     };
+    this.lastShot = JSON.stringify(this.shotFields());
     let res;
     let data = null;
     try {
