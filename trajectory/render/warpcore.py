@@ -121,9 +121,21 @@ def frame_jacobian(src: Source, P: torch.Tensor, U, V, z, ok) -> tuple[torch.Ten
     J = torch.stack(jacobian(src, P, U, V, torch.where(ok, z, 1.0), ids), dim=-1)  # [B,M,4]
     valid = ok[:, ids]
     need = ((max_singular(J.unbind(-1)) > MAG_SPLIT) & valid).any(dim=1)
-    med = torch.where(valid[..., None], J, float("nan")).nanmedian(dim=1).values
+    med = _lower_median(J, valid)
     eye = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=J.dtype, device=J.device)
     return need, torch.where(torch.isfinite(med), med, eye)
+
+
+def _lower_median(J: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """``[B,M,K]`` -> ``[B,K]``: per frame and column, the lower median of the non-NaN values where ``valid [B,M]``
+    (NaN if none), as ``nanmedian`` gives, by selection (``kthvalue``) instead of a sort."""
+    out = torch.full(J.shape[::2], float("nan"), dtype=J.dtype, device=J.device)
+    for b in range(J.shape[0]):
+        for k in range(J.shape[2]):
+            v = J[b, :, k][valid[b] & ~J[b, :, k].isnan()]
+            if v.numel():
+                out[b, k] = v.kthvalue((v.numel() + 1) // 2).values
+    return out
 
 
 def _dilate_min(buf: torch.Tensor) -> torch.Tensor:
@@ -228,7 +240,7 @@ def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crac
         frame = torch.div(ids, (ho + 2) * wp, rounding_mode="floor")
         filled = _crack_pass(flat, ids, parallax.to(torch.float32)[frame], wp, idx_bits, crack_tol)
         near = torch.unique((filled[:, None] + ring).view(-1))
-        ids = near[flat[near] == SENTINEL]
+        ids = near[flat.index_select(0, near) == SENTINEL]
     grid.copy_(padded[:, 1:-1, 1:-1])
     return zbuf
 
@@ -246,7 +258,7 @@ def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: in
     best = torch.full_like(ids, SENTINEL)
     side = torch.zeros_like(ids, dtype=torch.bool)
     for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        k1, k2 = flat[ids + (dy * wp + dx)], flat[ids - (dy * wp + dx)]
+        k1, k2 = flat.index_select(0, ids + (dy * wp + dx)), flat.index_select(0, ids - (dy * wp + dx))
         if dy == 0 or dx == 0:  # on the border an axis pair mirrors its inner neighbour
             side |= _is_point(k1) | _is_point(k2)
             out1, out2 = k1 == _BORDER, k2 == _BORDER
@@ -256,7 +268,7 @@ def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: in
         close = (torch.maximum(z1, z2) <= torch.minimum(z1, z2) * ratio) | ((1.0 / z1 - 1.0 / z2).abs() * par < 1.0)
         best = torch.where(both & close, torch.minimum(best, torch.minimum(k1, k2)), best)
     best = torch.where(side, best, SENTINEL)
-    flat[ids] = best
+    flat.index_copy_(0, ids, best)
     return ids[best != SENTINEL]
 
 
@@ -296,7 +308,7 @@ def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 3
             break
         changed = _strays_pass(flat, ids, ids[:, None] + ring)
         near = torch.unique(torch.cat([changed, (changed[:, None] + ring).view(-1)]))
-        ids = near[flat[near] != _BORDER]
+        ids = near[flat.index_select(0, near) != _BORDER]
     grid.copy_(padded[:, 1:-1, 1:-1])
     return zbuf
 
@@ -305,11 +317,11 @@ def _strays_pass(flat: torch.Tensor, ids: torch.Tensor, nbs: torch.Tensor) -> to
     """One pass of :func:`drop_strays` over the candidate pixels ``ids`` (neighbours ``nbs [n,8]``) of the padded
     flat key grid, in place: strays emptied, then pinholes given their farthest covered neighbour (as it is after
     this pass's strays are gone). Returns the ids whose key changed."""
-    hole = flat[ids] == SENTINEL
-    empty = (flat[nbs] == SENTINEL).sum(dim=1)
+    hole = flat.index_select(0, ids) == SENTINEL
+    empty = (flat.index_select(0, nbs.view(-1)) == SENTINEL).view(nbs.shape).sum(dim=1)
     stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
     flat[ids[stray]] = SENTINEL
-    k = flat[nbs[pin]]
+    k = flat.index_select(0, nbs[pin].view(-1)).view(-1, nbs.shape[1])
     far = torch.where(k != SENTINEL, k, -1).amax(dim=1)  # the border (-2) never wins
     filled = far >= 0
     pins = ids[pin]
