@@ -13,7 +13,8 @@ import torch.nn.functional as F
 SENTINEL = torch.iinfo(torch.int64).max
 MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
 _CHECK_STRIDE = 4  # the per-frame magnification test looks at every 4th row and column
-_BORDER = -2  # key of the one-pixel frame around a padded key grid: neither empty nor a point, loses every max
+_BORDER = SENTINEL - 1  # key of the one-pixel frame around a padded key grid: not empty, and every point's key
+# (< 2^51) is below it, so ``k < _BORDER`` alone tells a point
 
 
 @dataclass
@@ -206,10 +207,14 @@ def _splat_footprints(flat: torch.Tensor, big, U, V, zkey, J, smax, out_hw, max_
         flat.scatter_reduce_(0, tgt[keep], keys[sel, None].expand(-1, k * k)[keep], reduce="amin")
 
 
+def _point_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
+    """Depth stored in z-buffer keys that hold a point (garbage for the others)."""
+    return (keys >> idx_bits).to(torch.int32).view(torch.float32)
+
+
 def key_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
     """Depth stored in z-buffer keys (``inf`` for the sentinel)."""
-    z = (keys >> idx_bits).to(torch.int32).view(torch.float32)
-    return torch.where(keys == SENTINEL, float("inf"), z)
+    return torch.where(keys == SENTINEL, float("inf"), _point_depth(keys, idx_bits))
 
 
 def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crack_tol: float,
@@ -231,23 +236,40 @@ def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crac
     side[:, 1:] |= covered[:, :-1]
     side[:, :-1] |= covered[:, 1:]
     ids = F.pad(hole & side, (1, 1, 1, 1)).view(-1).nonzero().squeeze(1)
-    padded = F.pad(grid, (1, 1, 1, 1), value=_BORDER)
+    padded = _pad_border(grid)
     flat, wp = padded.view(-1), wo + 2
     ring = torch.tensor([dy * wp + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], device=zbuf.device)
-    for _ in range(2):
+    for i in range(2):
         if ids.numel() == 0:
             break
         frame = torch.div(ids, (ho + 2) * wp, rounding_mode="floor")
         filled = _crack_pass(flat, ids, parallax.to(torch.float32)[frame], wp, idx_bits, crack_tol)
-        near = torch.unique((filled[:, None] + ring).view(-1))
-        ids = near[flat.index_select(0, near) == SENTINEL]
+        if i == 0:
+            near = _near(filled, ring, flat.numel())
+            ids = near[flat.index_select(0, near) == SENTINEL]
     grid.copy_(padded[:, 1:-1, 1:-1])
     return zbuf
 
 
-def _is_point(k: torch.Tensor) -> torch.Tensor:
-    """Keys that hold a point (not empty, not the padding frame)."""
-    return (k >= 0) & (k != SENTINEL)
+def _near(ids: torch.Tensor, ring: torch.Tensor, numel: int, with_self: bool = False) -> torch.Tensor:
+    """Sorted unique neighbours (offsets ``ring``; and ``ids`` themselves if ``with_self``) of the flat ids of a
+    padded grid of ``numel`` pixels: by sorting when they are few, through a dense mask when they are many."""
+    nbs = (ids[:, None] + ring).view(-1)
+    if with_self:
+        nbs = torch.cat([ids, nbs])
+    if nbs.numel() * 16 < numel:
+        return torch.unique(nbs)
+    mask = torch.zeros(numel, dtype=torch.bool, device=ids.device)
+    mask.index_fill_(0, nbs, True)
+    return mask.nonzero().squeeze(1)
+
+
+def _pad_border(grid: torch.Tensor) -> torch.Tensor:
+    """``[B,H,W]`` keys inside a one-pixel :data:`_BORDER` frame -> ``[B,H+2,W+2]``."""
+    b, h, w = grid.shape
+    padded = torch.full((b, h + 2, w + 2), _BORDER, dtype=grid.dtype, device=grid.device)
+    padded[:, 1:-1, 1:-1] = grid
+    return padded
 
 
 def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: int, idx_bits: int,
@@ -260,11 +282,11 @@ def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: in
     for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
         k1, k2 = flat.index_select(0, ids + (dy * wp + dx)), flat.index_select(0, ids - (dy * wp + dx))
         if dy == 0 or dx == 0:  # on the border an axis pair mirrors its inner neighbour
-            side |= _is_point(k1) | _is_point(k2)
+            side |= (k1 < _BORDER) | (k2 < _BORDER)
             out1, out2 = k1 == _BORDER, k2 == _BORDER
             k1, k2 = torch.where(out1, k2, k1), torch.where(out2, k1, k2)
-        both = _is_point(k1) & _is_point(k2)
-        z1, z2 = key_depth(k1, idx_bits), key_depth(k2, idx_bits)
+        both = (k1 < _BORDER) & (k2 < _BORDER)
+        z1, z2 = _point_depth(k1, idx_bits), _point_depth(k2, idx_bits)  # meaningless where not ``both``
         close = (torch.maximum(z1, z2) <= torch.minimum(z1, z2) * ratio) | ((1.0 / z1 - 1.0 / z2).abs() * par < 1.0)
         best = torch.where(both & close, torch.minimum(best, torch.minimum(k1, k2)), best)
     best = torch.where(side, best, SENTINEL)
@@ -298,7 +320,7 @@ def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 3
     flagged = (~hole & (empty >= 5)) | (hole & (empty <= 1))
     if not bool(flagged.any()):
         return zbuf
-    padded = F.pad(grid, (1, 1, 1, 1), value=_BORDER)
+    padded = _pad_border(grid)
     ids = F.pad(flagged, (1, 1, 1, 1)).view(-1).nonzero().squeeze(1)
     wp = wo + 2
     ring = torch.tensor([dy * wp + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx], device=zbuf.device)
@@ -307,7 +329,7 @@ def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 3
         if ids.numel() == 0:
             break
         changed = _strays_pass(flat, ids, ids[:, None] + ring)
-        near = torch.unique(torch.cat([changed, (changed[:, None] + ring).view(-1)]))
+        near = _near(changed, ring, flat.numel(), with_self=True)
         ids = near[flat.index_select(0, near) != _BORDER]
     grid.copy_(padded[:, 1:-1, 1:-1])
     return zbuf
@@ -322,7 +344,7 @@ def _strays_pass(flat: torch.Tensor, ids: torch.Tensor, nbs: torch.Tensor) -> to
     stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
     flat[ids[stray]] = SENTINEL
     k = flat.index_select(0, nbs[pin].view(-1)).view(-1, nbs.shape[1])
-    far = torch.where(k != SENTINEL, k, -1).amax(dim=1)  # the border (-2) never wins
+    far = torch.where(k < _BORDER, k, -1).amax(dim=1)
     filled = far >= 0
     pins = ids[pin]
     flat[pins[filled]] = far[filled]
