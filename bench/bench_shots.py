@@ -112,7 +112,7 @@ def render_shot(photo: Photo, label: str, preset: str, strokes: StrokeSet | None
     name = traj.preset
     src = torch.cat([photo.image, quality.coordinate_channels(h, w)])
     t0 = time.perf_counter()
-    r = render_views(src, photo.depth, torch.tensor(traj.rescaled(w, h).K[0]), torch.tensor(traj.K),
+    r = render_views(src, photo.depth, torch.tensor(traj.source_K(w, h)), torch.tensor(traj.K),
                      torch.tensor(traj.cam_T_world()), out_hw=(h, w), fill="none")
     ms = 1000 * (time.perf_counter() - t0) / frames
     cov = r.visible > 0

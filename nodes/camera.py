@@ -57,7 +57,7 @@ class CameraTrajectoryNode(DTVNode):
                              "'width x height')."),
                 inputs.height("Height in pixels of the frames (used when no image is connected, or with size "
                               "'width x height')."),
-                inputs.strength_mode(), inputs.strength(), inputs.coverage_budget(),
+                inputs.strength_mode(), inputs.strength(), inputs.coverage_budget(), inputs.overscan(),
                 inputs.easing(), inputs.fov_deg(),
                 io.Float.Input("shake", default=0.0, min=0.0, max=10.0, step=0.05,
                                tooltip="Extra handheld shake (seeded, low-pass); 0 = none beyond the preset's own."),
@@ -81,7 +81,8 @@ class CameraTrajectoryNode(DTVNode):
     @classmethod
     def execute(cls, preset: str, frames: int, fps: float, width: int, height: int, strength: float, easing: str,
                 fov_deg: float, shake: float, seed: int, strength_mode: str = inputs.LEGACY_STRENGTH_MODE,
-                coverage_budget: float = inputs.DEFAULT_BUDGET, strokes: StrokeSet | None = None,
+                coverage_budget: float = inputs.DEFAULT_BUDGET, overscan: float = inputs.LEGACY_OVERSCAN,
+                strokes: StrokeSet | None = None,
                 intent: IntentValue | None = None, depth: DepthValue | None = None,
                 image: torch.Tensor | None = None, size: str = inputs.LEGACY_SIZE) -> io.NodeOutput:
         if intent is not None and strokes is None:
@@ -91,7 +92,7 @@ class CameraTrajectoryNode(DTVNode):
         traj = build_trajectory(strokes,
                                 ShotOptions(preset=preset, frames=frames, fps=fps, width=w, height=h, easing=easing,
                                             fov_deg=fov_deg, seed=seed, shake=shake,
-                                            **inputs.shot_strength(strength_mode, strength, coverage_budget)),
+                                            **inputs.shot_strength(strength_mode, strength, coverage_budget, overscan)),
                                 depth=dmap, intent=intent, cancel=cancel_hook)
         return io.NodeOutput(traj, trajectory_summary(traj))
 

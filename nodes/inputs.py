@@ -13,13 +13,13 @@ import torch
 from comfy_api.latest import io
 
 from ..trajectory.camera.budget import DEFAULT_BUDGET
-from ..trajectory.camera.build import FOV_MAX_DEG, FOV_MIN_DEG, MAX_STRENGTH
+from ..trajectory.camera.build import FOV_MAX_DEG, FOV_MIN_DEG, MAX_STRENGTH, MIN_OVERSCAN
 from ..trajectory.camera.model import MAX_FRAMES
 from ..trajectory.camera.motion import EASINGS
 from ..trajectory.camera.presets import PRESET_NAMES
 
 __all__ = ["DEFAULT_BUDGET", "MAX_FRAMES", "SIZES", "STRENGTH_MODES", "coverage_budget", "easing", "fov_deg", "fps", "frame_size",
-           "frames", "height", "LEGACY_SIZE", "LEGACY_STRENGTH_MODE", "preset", "shot_strength", "size", "strength",
+           "frames", "height", "LEGACY_OVERSCAN", "LEGACY_SIZE", "LEGACY_STRENGTH_MODE", "overscan", "preset", "shot_strength", "size", "strength",
            "strength_mode", "width"]
 
 MAX_FPS = 240.0
@@ -58,6 +58,8 @@ STRENGTH_MODES = ["auto", "manual"]
 #: editor shows, and so sends, the widget defaults (auto, the image's aspect).
 LEGACY_STRENGTH_MODE = "manual"
 LEGACY_SIZE = "width x height"
+LEGACY_OVERSCAN = 1.0
+DEFAULT_OVERSCAN = 0.95
 
 
 def strength_mode(tooltip: str = "auto = the move is scaled down (never up) until its worst frame shows at most "
@@ -74,9 +76,19 @@ def coverage_budget(tooltip: str = "Largest share of a frame that may show what 
                           optional=True)
 
 
-def shot_strength(strength_mode: str, strength: float, coverage_budget: float) -> dict[str, Any]:
-    """The ShotOptions fields of the three strength inputs (the budget is always judged, so manual can warn)."""
-    return {"strength": strength, "budget": coverage_budget, "auto_strength": strength_mode == "auto"}
+def overscan(tooltip: str = "Zoom in by 1 / overscan for the whole shot (0.95 = 5%), as parallax tools do: the first "
+                            "frame shows the central part of the photo and the border a move uncovers stays off "
+                            "screen, so strength auto allows a larger move. 1 = the whole photo in the first frame."
+             ) -> io.Float.Input:
+    return io.Float.Input("overscan", default=DEFAULT_OVERSCAN, min=MIN_OVERSCAN, max=1.0, step=0.01, tooltip=tooltip,
+                          optional=True)
+
+
+def shot_strength(strength_mode: str, strength: float, coverage_budget: float,
+                  overscan: float = LEGACY_OVERSCAN) -> dict[str, Any]:
+    """The ShotOptions fields of the strength inputs (the budget is always judged, so manual can warn)."""
+    return {"strength": strength, "budget": coverage_budget, "auto_strength": strength_mode == "auto",
+            "overscan": overscan}
 
 
 SIZES = ["image, long side 1024", "image, long side 768", "image, long side 512", "width x height"]

@@ -71,7 +71,7 @@ class DrawToVideo25D(DTVNode):
                 inputs.strength_mode(),
                 inputs.strength("How far the camera moves (0 = static, 1 = the preset's natural amount); with "
                                 "strength_mode auto the most it moves."),
-                inputs.coverage_budget(),
+                inputs.coverage_budget(), inputs.overscan(),
                 inputs.easing("Timing curve."),
                 inputs.fov_deg("Vertical field of view of the photo's camera, in degrees."),
                 Depth.Input("depth", optional=True, tooltip="Depth of the image; without it an approximate prior."),
@@ -86,7 +86,8 @@ class DrawToVideo25D(DTVNode):
     def execute(cls, image: torch.Tensor, strokes: StrokeSet, preset: str, frames: int, fps: float, strength: float,
                 easing: str, fov_deg: float, depth: DepthValue | None = None,
                 strength_mode: str = inputs.LEGACY_STRENGTH_MODE,
-                coverage_budget: float = inputs.DEFAULT_BUDGET) -> io.NodeOutput:
+                coverage_budget: float = inputs.DEFAULT_BUDGET,
+                overscan: float = inputs.LEGACY_OVERSCAN) -> io.NodeOutput:
         shape = check_shape(image, "B H W C", "image")
         h, w = shape["H"], shape["W"]
         if depth is None:
@@ -94,7 +95,7 @@ class DrawToVideo25D(DTVNode):
         scale = 8 * round(max(h, w) / 8) / max(h, w)  # keep the photo's size and aspect (multiples of 8)
         size = {"width": max(16, 8 * round(w * scale / 8)), "height": max(16, 8 * round(h * scale / 8))}
         options = ShotOptions(preset=preset, frames=frames, fps=fps, easing=easing, fov_deg=fov_deg, **size,
-                              **inputs.shot_strength(strength_mode, strength, coverage_budget))
+                              **inputs.shot_strength(strength_mode, strength, coverage_budget, overscan))
         traj = build_trajectory(strokes, options, depth=depth.depth[0].cpu().numpy().astype("float64"),
                                 cancel=cancel_hook)
         out, vis, _ = render_clip(image, depth, traj)

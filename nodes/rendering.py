@@ -20,8 +20,9 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     """Render ``traj`` over ``image [B,H,W,C]`` (ComfyUI IMAGE; the first image) -> (frames IMAGE, visible MASK,
     depth ``[F,H',W']``).
 
-    The source camera is the trajectory's frame-0 camera rescaled to the image size (so frame 0 shows the whole
-    image) and sits at the world origin (:mod:`draw_to_video.trajectory.conventions`).
+    The source camera is the trajectory's :meth:`~.CameraTrajectory.source_K` at the image size (frame 0 shows the
+    whole image, or its central share with overscan) and sits at the world origin
+    (:mod:`draw_to_video.trajectory.conventions`).
     """
     size = check_shape(image, "B H W C", "image")
     h, w = size["H"], size["W"]
@@ -30,7 +31,7 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     device = mm.get_torch_device()
     src = image[0, ..., :3].permute(2, 0, 1).to(device, torch.float32)
     dep = depth.frame(0, h, w).to(device)
-    K_src = torch.tensor(traj.rescaled(w, h).K[0])  # copies: trajectory arrays are read-only
+    K_src = torch.tensor(traj.source_K(w, h))
     n, ho, wo = traj.num_frames, traj.height, traj.width
     out = torch.empty((n, ho, wo, 3), dtype=torch.float32, device=mm.intermediate_device())
     vis = torch.empty((n, ho, wo), dtype=torch.float32, device=mm.intermediate_device())

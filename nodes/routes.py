@@ -3,11 +3,11 @@
 Request body (JSON, at most :data:`MAX_BODY_BYTES`)::
 
     {"strokes": <stroke JSON object or its text>, "frames": 49, "preset": "auto", "width": 1024, "height": 576,
-     "strength_mode": "auto", "strength": 1.0, "coverage_budget": 0.03}
+     "strength_mode": "auto", "strength": 1.0, "coverage_budget": 0.03, "overscan": 0.95}
 
 Only ``strokes`` is required; ``frames`` (int, 1..:data:`MAX_FRAMES`), ``preset`` (one of the node's presets),
 ``width`` and ``height`` (ints, the trajectory's image size; default: the stroke canvas), ``strength_mode``
-("auto"/"manual"), ``strength`` and ``coverage_budget`` (numbers in the trajectory node's ranges; default: the
+("auto"/"manual"), ``strength``, ``coverage_budget`` and ``overscan`` (numbers in the trajectory node's ranges; default: the
 node's defaults, so the preview is the move as the node renders it by default, judged with the depth prior) are
 optional. Unknown
 fields are refused. Strokes are validated by :func:`~draw_to_video.trajectory.stroke.format.parse_strokes`, the
@@ -41,7 +41,7 @@ import cv2
 from aiohttp import web
 
 from ..trajectory.camera.budget import DEFAULT_BUDGET, budget_note
-from ..trajectory.camera.build import MAX_STRENGTH, ShotOptions, build_trajectory, runner_up_preset
+from ..trajectory.camera.build import MAX_STRENGTH, MIN_OVERSCAN, ShotOptions, build_trajectory, runner_up_preset
 from ..trajectory.camera.model import MAX_FRAMES
 from ..trajectory.camera.presets import PRESET_NAMES
 from ..trajectory.camera.preview import preview_image
@@ -49,13 +49,14 @@ from ..trajectory.stroke.features import N_FEATURE_SAMPLES
 from ..trajectory.stroke.format import MAX_CANVAS, StrokeError, StrokeSet, parse_strokes
 from ..trajectory.stroke.intent import analyze_prepared
 from ..trajectory.stroke.prepare import prepare
+from .inputs import DEFAULT_OVERSCAN
 
 ROUTE = "/draw_to_video/analyze"
 MAX_BODY_BYTES = 2 * 1024 * 1024  #: largest accepted request body
 MAX_ROUTE_POINTS = 20_000  #: most stroke points one preview request may carry
 DEFAULT_FRAMES = 49
 PREVIEW_SIZE = (384, 192)  #: (width, height) of the preview PNG (two square panels: top and side view)
-FIELDS = ("strokes", "frames", "preset", "width", "height", "strength_mode", "strength", "coverage_budget")
+FIELDS = ("strokes", "frames", "preset", "width", "height", "strength_mode", "strength", "coverage_budget", "overscan")
 STRENGTH_MODES = ("auto", "manual")
 _MAX_MSG = 300
 _CONCURRENCY = 2  #: analyses running at once; further requests wait their turn
@@ -141,7 +142,8 @@ def parse_request(body: bytes) -> tuple[StrokeSet, int, str, int, int, dict[str,
     if mode not in STRENGTH_MODES:
         raise BadRequest(f"strength_mode must be one of {', '.join(STRENGTH_MODES)}; got {str(mode)!r:.40}")
     shot = {"strength": _num_field(data, "strength", 0.0, MAX_STRENGTH, 1.0),
-            "budget": _num_field(data, "coverage_budget", 0.0, 1.0, DEFAULT_BUDGET), "auto_strength": mode == "auto"}
+            "budget": _num_field(data, "coverage_budget", 0.0, 1.0, DEFAULT_BUDGET), "auto_strength": mode == "auto",
+            "overscan": _num_field(data, "overscan", MIN_OVERSCAN, 1.0, DEFAULT_OVERSCAN)}
     return stroke_set, frames, preset, width, height, shot
 
 
@@ -159,7 +161,8 @@ def analyze_request(stroke_set: StrokeSet, frames: int, preset: str, width: int,
     strength fields (default: strength auto up to 1 within :data:`DEFAULT_BUDGET`, as the trajectory node)."""
     prepared = prepare(stroke_set, N_FEATURE_SAMPLES)
     intent = analyze_prepared(prepared)
-    fields = dict(shot) if shot is not None else {"strength": 1.0, "budget": DEFAULT_BUDGET, "auto_strength": True}
+    fields = dict(shot) if shot is not None else {"strength": 1.0, "budget": DEFAULT_BUDGET, "auto_strength": True,
+                                                  "overscan": DEFAULT_OVERSCAN}
     traj = build_trajectory(stroke_set, ShotOptions(preset=preset, frames=frames, width=width, height=height, **fields),
                             prepared=prepared, intent=intent)
     preview = preview_image(traj, prepared, size=PREVIEW_SIZE)

@@ -52,7 +52,7 @@ def photo(name: str) -> tuple[torch.Tensor, torch.Tensor, float]:
 
 def measured(name: str, traj: CameraTrajectory) -> np.ndarray:
     img, dep, _ = photo(name)
-    r = render_views(img, dep, torch.tensor(traj.rescaled(img.shape[2], img.shape[1]).K[0]), torch.tensor(traj.K),
+    r = render_views(img, dep, torch.tensor(traj.source_K(img.shape[2], img.shape[1])), torch.tensor(traj.K),
                      torch.tensor(traj.cam_T_world()), out_hw=(traj.height, traj.width), fill="none")
     black = (r.frames == 0).all(dim=1)
     return (black & ~black[0:1]).flatten(1).float().mean(1).numpy()
@@ -179,3 +179,31 @@ def test_the_budget_search_polls_cancel() -> None:
     with pytest.raises(Cancelled, match="strength auto cancelled"):
         build_trajectory(None, opts, depth=dep.numpy().astype(np.float64), cancel=cancel)
     assert len(calls) == 4
+
+
+def test_overscan_zooms_every_frame_and_lets_strength_auto_move_further() -> None:
+    """Overscan 0.95 zooms every frame by 1/0.95 (frame 0 is the photo's central 95%, source_K is the photo's own
+    camera), and on the coffee photo (prior depth) strength auto then allows a larger truck and arc, still within
+    the budget measured with the real renderer."""
+    for preset in ("truck", "arc"):
+        plain = _shot("coffee", preset, frames=9, budget=DEFAULT_BUDGET, auto_strength=True)
+        zoomed = _shot("coffee", preset, frames=9, budget=DEFAULT_BUDGET, auto_strength=True, overscan=0.95)
+        assert zoomed.meta["overscan"] == 0.95 and plain.meta["overscan"] == 1.0
+        assert np.allclose(zoomed.K[0, :2, :2] * 0.95, plain.K[0, :2, :2])  # frame 0 zoomed by 1/0.95
+        assert np.allclose(zoomed.K[0, :2, 2], plain.K[0, :2, 2])  # about the principal point
+        assert np.allclose(zoomed.source_K(), plain.source_K()) and np.allclose(plain.source_K(), plain.K[0])
+        assert zoomed.meta["strength"] > 1.3 * plain.meta["strength"], (preset, zoomed.meta["strength"],
+                                                                        plain.meta["strength"])
+        assert float(measured("coffee", zoomed).max()) <= DEFAULT_BUDGET + TOLERANCE
+        assert "overscan 0.95" in budget_note(zoomed.meta)
+    # frame 0 of a zoomed shot is the photo's centre, magnified: its border pixels come from inside the photo
+    img, dep, _ = photo("coffee")
+    static = _shot("coffee", "static", frames=1, overscan=0.9)
+    r = render_views(img, dep, torch.tensor(static.source_K(img.shape[2], img.shape[1])), torch.tensor(static.K),
+                     torch.tensor(static.cam_T_world()), out_hw=(static.height, static.width), fill="none")
+    h, w = img.shape[1:]
+    crop = torch.nn.functional.interpolate(img[None, :, round(0.05 * h):h - round(0.05 * h),
+                                                 round(0.05 * w):w - round(0.05 * w)], size=(h, w), mode="bilinear")
+    assert (r.frames[0] - crop[0]).abs().mean() < 0.03
+    with pytest.raises(ValueError, match="overscan"):
+        ShotOptions(overscan=0.5)

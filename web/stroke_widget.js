@@ -458,8 +458,8 @@ class StrokeEditor {
   }
 
   /** The strength settings of the camera node these strokes feed (directly, or through the intent node), so the
-   * preview shows the move the run will make: {strength_mode, strength, coverage_budget}, or {} when none is wired
-   * (the route then uses the camera node's defaults). */
+   * preview shows the move the run will make: {strength_mode, strength, coverage_budget, overscan}, or {} when none
+   * is wired (the route then uses the camera node's defaults). */
   shotFields() {
     const graph = this.node.graph;
     const linkOf = (id) => (graph?.links instanceof Map ? graph.links.get(id) : graph?.links?.[id]);
@@ -473,7 +473,9 @@ class StrokeEditor {
             const value = (name) => target?.widgets?.find((w) => w.name === name)?.value;
             if (typeof value("strength_mode") === "string") {
               const f = { strength_mode: value("strength_mode") };
-              for (const k of ["strength", "coverage_budget"]) if (typeof value(k) === "number") f[k] = value(k);
+              for (const k of ["strength", "coverage_budget", "overscan"]) {
+                if (typeof value(k) === "number") f[k] = value(k);
+              }
               return f;
             }
             if (target) next.push(target);

@@ -145,7 +145,7 @@ def limit_path(traj: CameraTrajectory, depth: np.ndarray | None, budget: float, 
         return traj.K, T
 
     dep, source = budget_depth(depth, traj.width, traj.height)
-    fit = fit_strength(realise, 1.0, budget, auto, dep, traj.width, traj.height, traj.K[0], cancel)
+    fit = fit_strength(realise, 1.0, budget, auto, dep, traj.width, traj.height, traj.source_K(), cancel)
     world_T_cam = first[None] @ realise(fit.strength)[1] if fit.limited else traj.world_T_cam  # unlimited: as given
     return CameraTrajectory(traj.width, traj.height, traj.fps, traj.K, world_T_cam, traj.focus_distance,
                             traj.aperture, traj.intent, traj.preset, {**traj.meta, **fit_meta(fit, source)})
@@ -157,7 +157,9 @@ def budget_note(meta: dict) -> str:
         return ""
     b, worst = float(meta["budget"]), float(meta["worst_uncovered"])
     src = "the approximate depth prior" if meta.get("budget_depth") == "prior" else "the depth"
-    head = f"coverage budget {b:.0%} (judged with {src})"
+    overscan = float(meta.get("overscan", 1.0))
+    zoom = f", overscan {overscan:g}" if overscan < 1.0 else ""
+    head = f"coverage budget {b:.0%} (judged with {src}{zoom})"
     if meta.get("strength_auto"):
         if meta.get("limited"):
             req, s = float(meta["requested_strength"]), float(meta["strength"])

@@ -55,6 +55,7 @@ DEFAULT_LIMITS = Limits(v=4.0, a=16.0, j=120.0)
 FOV_MIN_DEG, FOV_MAX_DEG = 10.0, 120.0
 MAX_STRENGTH = 5.0
 MAX_SIDE = 16384
+MIN_OVERSCAN = 0.8  #: the most a shot zooms in to keep the uncovered border off screen (1 / 0.8 = 1.25x)
 _MARGIN_DEG = 0.25  # zoom stays this far inside [10, 120] degrees
 
 __all__ = ["DEFAULT_LIMITS", "ShotOptions", "auto_preset", "build_trajectory", "lens", "runner_up_preset"]
@@ -87,6 +88,11 @@ class ShotOptions:
     view; ``shake`` extra handheld shake on top of a preset's own, driven by ``seed``; ``limits`` the translation
     limits per unit of subject depth.
 
+    ``overscan`` (0.8..1, default 1 = none) zooms every frame by ``1 / overscan`` about the principal point, as
+    parallax tools do (0.95-0.98): frame 0 shows the central ``overscan`` share of the photo, and the never-seen
+    border a move uncovers stays off screen, so a budgeted move may go further. ``meta["overscan"]`` records it and
+    :meth:`.model.CameraTrajectory.source_K` undoes it for what maps the photo itself.
+
     ``budget`` (0..1, e.g. :data:`.budget.DEFAULT_BUDGET` = 0.03 for the 2.5D output) is the share of a frame that
     may show what the photo never saw; with one the build predicts every frame's uncovered share
     (:mod:`.feasibility`) and records it in ``meta``. ``auto_strength`` (strength auto) then scales the move down
@@ -106,6 +112,7 @@ class ShotOptions:
     limits: Limits = DEFAULT_LIMITS
     budget: float | None = None
     auto_strength: bool = False
+    overscan: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.preset, str) or (self.preset != "auto" and self.preset not in PRESETS):
@@ -130,6 +137,7 @@ class ShotOptions:
             "fov_deg": _num(self.fov_deg, "fov_deg", FOV_MIN_DEG, FOV_MAX_DEG),
             "shake": _num(self.shake, "shake", 0.0, 10.0),
             "seed": _int(self.seed, "seed", 0, 2**64 - 1),
+            "overscan": _num(self.overscan, "overscan", MIN_OVERSCAN, 1.0),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -179,7 +187,8 @@ def runner_up_preset(intent: Intent | None, stroke: Any) -> str | None:
     return auto_preset(replace(intent, kind=intent.runner_up), stroke)
 
 
-def _assemble(shot: Shot, ctx: PresetContext, K0: np.ndarray, shake_amp: float) -> dict[str, np.ndarray]:
+def _assemble(shot: Shot, ctx: PresetContext, K0: np.ndarray, shake_amp: float,
+              overscan: float = 1.0) -> dict[str, np.ndarray]:
     F = len(ctx.u)
     eye = np.asarray(shot.eye, dtype=np.float64)
     if shot.target is not None:
@@ -198,7 +207,7 @@ def _assemble(shot: Shot, ctx: PresetContext, K0: np.ndarray, shake_amp: float) 
         R = R @ Rotation.from_rotvec(rotvec).as_matrix()
         eye = eye + np.einsum("fij,fj->fi", R, off) * ctx.d
     zoom = np.broadcast_to(np.asarray(shot.zoom, dtype=np.float64), (F,))
-    zoom = np.clip(zoom / zoom[0], *ctx.zoom_range)
+    zoom = np.clip(zoom / zoom[0], *ctx.zoom_range) / overscan
     K = np.broadcast_to(K0, (F, 3, 3)).copy()
     K[:, 0, 0] *= zoom
     K[:, 1, 1] *= zoom
@@ -286,7 +295,7 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
             c = replace(ctx, strength=eff, u=u_new)
         shot = P.fn(c)
         extra = shake_amp + float(shot.shake) if strength > 0 else 0.0  # strength 0: the source view, no shake
-        return _assemble(shot, c, K0, extra), c, eff, alpha, ratio, extra
+        return _assemble(shot, c, K0, extra, o.overscan), c, eff, alpha, ratio, extra
 
     meta: dict[str, Any] = {"budget": o.budget}
     if o.budget is not None:
@@ -309,7 +318,7 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
         "subject": [float(v) for v in subject], "subject_depth": ctx.d, "strength": s,
         "effective_strength": float(eff), "easing": easing, "seed": int(seed), "shake": float(extra),
         "fov_deg": float(math.degrees(2.0 * math.atan(H / (2.0 * f0)))), "retime": float(alpha),
-        "limits_met": bool(ratio <= 1.0), "orbits": P.orbits, "auto": preset == "auto",
+        "limits_met": bool(ratio <= 1.0), "orbits": P.orbits, "auto": preset == "auto", "overscan": o.overscan,
     })
     return CameraTrajectory(W, H, fps, intent=intent.kind if intent is not None else "none", preset=name,
                             meta=meta, **arrays)

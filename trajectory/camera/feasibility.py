@@ -247,6 +247,6 @@ def feasibility(traj: CameraTrajectory, depth: np.ndarray | None, *, cells: int 
     """:func:`predict` for a trajectory whose frame 0 is the source view, with the source's z-``depth`` (any
     resolution; None = a plane at depth 1); ``lattice`` may pass an already prepared one for ``traj``'s size."""
     if lattice is None:
-        lattice = prepare_lattice(depth, traj.width, traj.height, traj.K[0], cells=cells)
+        lattice = prepare_lattice(depth, traj.width, traj.height, traj.source_K(), cells=cells)
     return predict(lattice, traj.K, traj.cam_T_world())
 

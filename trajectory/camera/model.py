@@ -235,6 +235,20 @@ class CameraTrajectory:
         return CameraTrajectory(w, h, self.fps, K, self.world_T_cam, self.focus_distance, self.aperture,
                                 self.intent, self.preset, self.meta)
 
+    def source_K(self, width: int | None = None, height: int | None = None) -> np.ndarray:
+        """``K [3, 3]`` of the camera the source photo was taken with, at ``width x height`` (default the
+        trajectory's): frame 0's camera with the overscan undone. A shot built with overscan ``o < 1``
+        (``meta["overscan"]``) zooms every frame by ``1 / o`` about the principal point, so frame 0 shows the
+        central ``o`` share of the photo and the border a move uncovers stays off screen; without it, this is
+        frame 0's ``K``. Everything that maps the photo itself (the renderer, the stroke, the feasibility model)
+        uses this camera."""
+        K = (self if width is None and height is None else
+             self.rescaled(width or self.width, height or self.height)).K[0].copy()
+        overscan = float(self.meta.get("overscan", 1.0))
+        K[0, 0] *= overscan
+        K[1, 1] *= overscan
+        return K
+
     # -- serialisation ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:

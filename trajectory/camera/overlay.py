@@ -75,7 +75,7 @@ def project_overlay(traj: CameraTrajectory, width: int, height: int, depth: floa
     if not np.isfinite(d) or d <= 0:
         d = DEFAULT_SUBJECT_DEPTH
     F = traj.num_frames
-    K_src = traj.rescaled(width, height).K[0]
+    K_src = traj.source_K(width, height)
     T = traj.world_T_cam  # [F, 4, 4]
     R, c = T[:, :3, :3], T[:, :3, 3]
     # footprints: the frame's image corners as rays, in its own camera's pixels

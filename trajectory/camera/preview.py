@@ -34,7 +34,7 @@ def _stroke_points(traj: CameraTrajectory, stroke: Any) -> np.ndarray | None:
         return None
     if hasattr(stroke, "xy_px"):
         d = float(traj.meta.get("subject_depth", DEFAULT_SUBJECT_DEPTH))
-        return lift(stroke, traj.K[0], traj.width, traj.height, None, d if d > 0 else DEFAULT_SUBJECT_DEPTH)
+        return lift(stroke, traj.source_K(), traj.width, traj.height, None, d if d > 0 else DEFAULT_SUBJECT_DEPTH)
     pts = np.asarray(stroke, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 3 or not np.isfinite(pts).all():
         raise ValueError(f"stroke must be a PreparedStroke or finite [n, 3] points, got shape {pts.shape}")
