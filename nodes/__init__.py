@@ -35,10 +35,12 @@ def all_nodes() -> list[type[io.ComfyNode]]:
         render,
         strokes,
         svd,
+        wan_tracks,
+        wan_vace,
     )
 
-    modules = (strokes, camera, overlay, depth, depth_estimator, render, poses, interpolate, svd, camera_effects,
-               effects, fidelity, info)
+    modules = (strokes, camera, overlay, depth, depth_estimator, render, poses, wan_vace, wan_tracks, interpolate, svd,
+               camera_effects, effects, fidelity, info)
     return [node for module in modules for node in module.NODES]
 
 

@@ -187,6 +187,84 @@ def wan_fun_camera() -> dict:
     }
 
 
+WAN_SIZE = (832, 480)  #: Wan 2.1's 480p size (the 1.3B models are trained at it; 14B also takes 1280x720)
+WAN_VACE_MODELS = {"unet": "wan2.1_vace_1.3B_fp16.safetensors", "unet_14b": "wan2.1_vace_14B_fp16.safetensors",
+                   "clip": WAN_MODELS["clip"], "vae": WAN_MODELS["vae"]}
+WAN_ATI_MODELS = {"unet": "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors", "clip": WAN_MODELS["clip"],
+                  "vae": WAN_MODELS["vae"], "clip_vision": WAN_MODELS["clip_vision"]}
+
+
+def _wan_front() -> dict:
+    """Image, stroke, intent, the photo fitted to Wan's size (so the trajectory's first camera sees it unstretched)
+    and its depth: what both Wan routes driven by the scene share."""
+    camera = _trajectory(frames=81, size=WAN_SIZE, budget=0.25)  # Wan paints what the photo never saw ...
+    camera["inputs"]["overscan"] = 1.0  # ... borders too: frame 0 is the whole photo, at its full sharpness
+    return {
+        **_front(),
+        "11": node("ImageScale", "Fit image", "Depth", image=ln("1"), upscale_method="lanczos", width=WAN_SIZE[0],
+                   height=WAN_SIZE[1], crop="center"),
+        "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("11"), horizon=0.45, subject_size=0.22),
+        "6": camera,
+    }
+
+
+def _wan_text(models: dict, group: str = "Wan") -> dict:
+    return {
+        "31": node("ModelSamplingSD3", "Shift", group, model=ln("30"), shift=8.0),
+        "32": node("CLIPLoader", "Text encoder", group, clip_name=models["clip"], type="wan", device="default"),
+        "33": node("VAELoader", "VAE", group, vae_name=models["vae"]),
+        "36": node("CLIPTextEncode", "Prompt", group, clip=ln("32"), text="a cinematic shot, high detail"),
+        "37": node("CLIPTextEncode", "Negative prompt", group, clip=ln("32"), text="blurry, static, distorted"),
+    }
+
+
+def draw_to_video_wan_vace() -> dict:
+    """The 2.5D render of the drawn camera as Wan 2.1 VACE's control video; VACE keeps what the photo shows and
+    paints the disocclusions (mask 1 = regenerate)."""
+    return {
+        **_wan_front(),
+        "10": node("DTV_Render25D", "Render", "Render", image=ln("11"), depth=ln("5"), trajectory=ln("6"),
+                   fill="background", chunk=4),
+        "12": node("DTV_VaceControls", "VACE controls", "Render", frames=ln("10"), visible=ln("10", 1), dilate=8,
+                   feather=8, hole_content="grey"),
+        "13": node("MaskToImage", "Mask as image", "Render", mask=ln("12", 1)),
+        "14": node("PreviewImage", "Mask preview", "Render", images=ln("13")),
+        "30": node("UNETLoader", "Wan VACE model", "Wan", unet_name=WAN_VACE_MODELS["unet"], weight_dtype="default"),
+        **_wan_text(WAN_VACE_MODELS),
+        "38": node("WanVaceToVideo", "Wan VACE to video", "Wan", positive=ln("36"), negative=ln("37"), vae=ln("33"),
+                   width=ln("12", 2), height=ln("12", 3), length=ln("12", 4), batch_size=1, strength=1.0,
+                   control_video=ln("12"), control_masks=ln("12", 1)),
+        "39": node("KSampler", "Sampler", "Wan", model=ln("31"), seed=0, steps=20, cfg=6.0, sampler_name="uni_pc",
+                   scheduler="simple", positive=ln("38", 0), negative=ln("38", 1), latent_image=ln("38", 2),
+                   denoise=1.0),
+        "41": node("TrimVideoLatent", "Trim reference", "Wan", samples=ln("39"), trim_amount=ln("38", 3)),
+        "40": node("VAEDecode", "Decode", "Wan", samples=ln("41"), vae=ln("33")),
+        **_save("40", "draw-to-video/wan_vace", fps=16.0),
+    }
+
+
+def draw_to_video_wan_tracks() -> dict:
+    """Points of the photo carried through the drawn camera (with its depth) as Wan 2.1 ATI's tracks."""
+    return {
+        **_wan_front(),
+        "7": node("DTV_WanTracks", "Wan tracks", "Camera", image=ln("11"), depth=ln("5"), trajectory=ln("6"),
+                  sampling="grid", max_points=64, occlusion=True),
+        "8": node("PreviewImage", "Tracks preview", "Camera", images=ln("7", 5)),
+        "30": node("UNETLoader", "Wan ATI model", "Wan", unet_name=WAN_ATI_MODELS["unet"], weight_dtype="default"),
+        **_wan_text(WAN_ATI_MODELS),
+        "34": node("CLIPVisionLoader", "CLIP vision", "Wan", clip_name=WAN_ATI_MODELS["clip_vision"]),
+        "35": node("CLIPVisionEncode", "Encode image", "Wan", clip_vision=ln("34"), image=ln("7", 1), crop="none"),
+        "38": node("WanTrackToVideo", "Wan track to video", "Wan", positive=ln("36"), negative=ln("37"), vae=ln("33"),
+                   tracks=ln("7"), width=ln("7", 2), height=ln("7", 3), length=ln("7", 4), batch_size=1,
+                   temperature=220.0, topk=2, start_image=ln("7", 1), clip_vision_output=ln("35")),
+        "39": node("KSampler", "Sampler", "Wan", model=ln("31"), seed=0, steps=20, cfg=6.0, sampler_name="uni_pc",
+                   scheduler="simple", positive=ln("38", 0), negative=ln("38", 1), latent_image=ln("38", 2),
+                   denoise=1.0),
+        "40": node("VAEDecode", "Decode", "Wan", samples=ln("39"), vae=ln("33")),
+        **_save("40", "draw-to-video/wan_tracks", fps=16.0),
+    }
+
+
 #: node size (graph units) by class: the nodes that show an image get room for a 3:2 or 16:9 photo
 SIZES = {"LoadImage": (360, 470), "DTV_StrokeInput": (560, 700), "PreviewImage": (320, 300),
          "Note": (360, 300)}
@@ -203,6 +281,10 @@ LAYOUTS = {
                                    ["22", "23", "24"], ["90", "91"]],
     "wan_fun_camera": [["note"], ["1"], ["2", "3"], ["6"], ["7", "8"], ["30", "31", "33", "34"], ["32", "36", "37"],
                        ["35", "38"], ["39", "40"], ["90", "91"]],
+    "draw_to_video_wan_vace": [["note"], ["1"], ["2", "3"], ["11", "5"], ["6"], ["10", "12"], ["13", "14"],
+                               ["30", "31", "33"], ["32", "36", "37"], ["38", "39"], ["41", "40"], ["90", "91"]],
+    "draw_to_video_wan_tracks": [["note"], ["1"], ["2", "3"], ["11", "5"], ["6"], ["7", "8"], ["30", "31", "33", "34"],
+                                 ["32", "36", "37"], ["35", "38"], ["39", "40"], ["90", "91"]],
 }
 
 #: name -> (title, one-sentence description) for the template browser
@@ -225,6 +307,14 @@ TEMPLATES = {
         "Draw a camera move for Wan2.1 Fun Camera",
         "Your drawn path drives core WanCameraImageToVideo and is saved as RealEstate10K poses for CameraCtrl "
         "(needs the Wan2.1-Fun-Camera weights)."),
+    "draw_to_video_wan_vace": (
+        "Draw a camera move, Wan VACE paints what the photo never showed",
+        "The 2.5D render of your drawn camera is Wan 2.1 VACE's control video; VACE keeps what the photo shows and "
+        "fills the disocclusions (needs the Wan 2.1 VACE 1.3B or 14B weights)."),
+    "draw_to_video_wan_tracks": (
+        "Draw a camera move as point tracks for Wan ATI",
+        "Points of your photo, carried through the drawn camera with their depth, drive Wan 2.1 ATI in core "
+        "WanTrackToVideo (needs the Wan ATI 14B weights)."),
 }
 
 #: name -> (builder, note shown on the canvas)
@@ -251,6 +341,19 @@ WORKFLOWS = {
         f"{WAN_MODELS['unet']}, models/text_encoders/{WAN_MODELS['clip']}, models/vae/{WAN_MODELS['vae']}, "
         f"models/clip_vision/{WAN_MODELS['clip_vision']}. The trajectory needs 4k+1 frames (81). The same camera is "
         "saved as RealEstate10K pose text for CameraCtrl users (output/draw-to-video/cameractrl_*.txt).")),
+    "draw_to_video_wan_vace": (draw_to_video_wan_vace, (
+        "Drawn path -> 2.5D render -> Wan 2.1 VACE. Needs models/diffusion_models/"
+        f"{WAN_VACE_MODELS['unet']} (or {WAN_VACE_MODELS['unet_14b']}: pick it in 'Wan VACE model'), "
+        f"models/text_encoders/{WAN_VACE_MODELS['clip']}, models/vae/{WAN_VACE_MODELS['vae']}. VACE controls "
+        "turns the render into the control video and the mask (1 = regenerate: what the photo never showed, grown "
+        "by dilate and feathered), 81 frames at 832x480; VACE keeps the rest. For real parallax connect a depth "
+        "node through 'Draw to Video: depth from depth map' instead of the approximate prior.")),
+    "draw_to_video_wan_tracks": (draw_to_video_wan_tracks, (
+        "Drawn path -> point tracks -> Wan 2.1 ATI (core WanTrackToVideo). Needs models/diffusion_models/"
+        f"{WAN_ATI_MODELS['unet']} (Wan2.1-I2V-14B-ATI), models/text_encoders/{WAN_ATI_MODELS['clip']}, "
+        f"models/vae/{WAN_ATI_MODELS['vae']}, models/clip_vision/{WAN_ATI_MODELS['clip_vision']}. Wan tracks lifts "
+        "a grid of the photo's points with its depth and carries them through every camera; a point that leaves "
+        "the frame or is hidden ends its track. The preview shows the tracks.")),
 }
 
 

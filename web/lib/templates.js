@@ -20,5 +20,13 @@ export const TEMPLATES = Object.freeze({
   "wan_fun_camera": {
     "title": "Draw a camera move for Wan2.1 Fun Camera",
     "description": "Your drawn path drives core WanCameraImageToVideo and is saved as RealEstate10K poses for CameraCtrl (needs the Wan2.1-Fun-Camera weights)."
+  },
+  "draw_to_video_wan_vace": {
+    "title": "Draw a camera move, Wan VACE paints what the photo never showed",
+    "description": "The 2.5D render of your drawn camera is Wan 2.1 VACE's control video; VACE keeps what the photo shows and fills the disocclusions (needs the Wan 2.1 VACE 1.3B or 14B weights)."
+  },
+  "draw_to_video_wan_tracks": {
+    "title": "Draw a camera move as point tracks for Wan ATI",
+    "description": "Points of your photo, carried through the drawn camera with their depth, drive Wan 2.1 ATI in core WanTrackToVideo (needs the Wan ATI 14B weights)."
   }
 });
