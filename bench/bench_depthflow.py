@@ -369,8 +369,9 @@ def main(argv: list[str] | None = None) -> None:
                 else:  # DepthFlow's preset size; the pack at strength manual matched to it
                     amount = DF_PRESET[move]
                     target = df_parallax(move, amount, v_near, v_far)
-                    s = solve(lambda s, m=move: pack_parallax(pack_trajectory(scene, m, 3, s), m, z_near, z_far),
-                              target, 0.0, 5.0)
+                    def reach_at(s: float, m: str = move) -> float:
+                        return pack_parallax(pack_trajectory(scene, m, args.frames, s), m, z_near, z_far)
+                    s = solve(reach_at, target, 0.0, 5.0)
                     traj = pack_trajectory(scene, move, args.frames, s)
                     reach = pack_parallax(traj, move, z_near, z_far)
                     note = (f"pack strength manual {s:.3g}, matched to DepthFlow's preset" if reach > 0.99 * target
