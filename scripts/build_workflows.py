@@ -1,6 +1,7 @@
-"""Build the shipped workflows: API twins from ``scripts/workflow_specs.py``, UI format and thumbnails through the
-real frontend (ComfyUI's own ``loadApiJson``, then the column layout of ``LAYOUTS`` with groups and a note, saved to open
-at a readable zoom), and ``web/lib/templates.js`` (titles and descriptions for the template browser).
+"""Build the shipped workflows: API twins from ``scripts/workflow_specs.py``, UI format through the real frontend
+(ComfyUI's own ``loadApiJson``, then the column layout of ``LAYOUTS`` with groups and a note, saved to open at a
+readable zoom), thumbnails of each workflow's own camera move (:func:`result_thumbnail`), and ``web/lib/templates.js``
+(titles and descriptions for the template browser).
 
 Run after changing a spec or a node's widgets: ``.venv/bin/python scripts/build_workflows.py`` (needs
 ``scripts/setup.sh --test``: the pinned ComfyUI and Chromium). ``tests/test_workflows.py`` checks the result.
@@ -9,7 +10,6 @@ Run after changing a spec or a node's widgets: ``.venv/bin/python scripts/build_
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import runpy
 import sys
@@ -80,25 +80,58 @@ LAYOUT_JS = """
 }
 """
 
-FIT_JS = """
-() => {
-  const ns = app.graph._nodes;
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const n of ns) { x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - 40);
-                        x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]); }
-  const c = app.canvas.canvas, s = Math.min(c.width / (x1 - x0 + 80), c.height / (y1 - y0 + 80), 1.0);
-  app.canvas.ds.scale = s;
-  app.canvas.ds.offset = [-x0 + 40 / s, -y0 + 40 / s];
-  app.graph.setDirtyCanvas(true, true);
-}
-"""
-
-
 def saved_view(ui: dict) -> dict:
     """The view a workflow opens at: :data:`VIEW_SCALE`, the top-left of its nodes and groups at (VIEW_X, VIEW_Y)."""
     xs = [n["pos"][0] for n in ui["nodes"]] + [g["bounding"][0] for g in ui.get("groups", [])]
     ys = [n["pos"][1] - 30 for n in ui["nodes"]] + [g["bounding"][1] for g in ui.get("groups", [])]
     return {"scale": VIEW_SCALE, "offset": [VIEW_X / VIEW_SCALE - min(xs), VIEW_Y / VIEW_SCALE - min(ys)]}
+
+
+THUMB_W = 320  #: width of one frame in a thumbnail (2 x 2 frames: 640 px wide)
+
+
+def result_thumbnail(graph: dict) -> Image.Image:
+    """Result frames of the workflow's own move: its camera node(s) as saved (preset, stroke, strength mode, budget,
+    overscan), rendered in 2.5D on the bundled motorcycle photo with the workflow's own depth (the approximate prior
+    of its DTV_FallbackDepth, as a user's photo without a depth map gets, else the photo's real depth), 25 frames,
+    background fill.
+    One camera: frames 0, 1/3, 2/3 and last; several (the preset tour): the last frame of each. A video-model
+    workflow shows the 2.5D render of the move its model is steered by (the model's own frames need its weights)."""
+    import numpy as np
+    import torch
+
+    from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
+    from draw_to_video.trajectory.render.depth import depth_from_map, fallback_depth_prior
+    from draw_to_video.trajectory.render.warp import render_views
+    from draw_to_video.trajectory.stroke.format import parse_strokes
+
+    photo = Image.open(REPO / "assets" / "motorcycle.jpg").convert("RGB")
+    w, h = 2 * THUMB_W, 2 * round(2 * THUMB_W * photo.height / photo.width / 2)
+    img = torch.from_numpy(np.asarray(photo.resize((w, h), Image.BICUBIC), np.float32) / 255).permute(2, 0, 1)
+    inv = np.asarray(Image.open(REPO / "assets" / "motorcycle_depth.png").resize((w, h), Image.NEAREST), np.float32)
+    prior = [n["inputs"] for n in graph.values() if n["class_type"] == "DTV_FallbackDepth"]
+    depth = (fallback_depth_prior(h, w, prior[0]["horizon"], subject_radius=prior[0]["subject_size"]) if prior
+             else depth_from_map(inv, "inverse_depth")[0])
+    cams = [n["inputs"] for n in graph.values() if n["class_type"] == "DTV_CameraTrajectory"]
+    frames = []
+    for cam in cams:
+        src = cam.get("strokes")
+        text = graph[src[0]]["inputs"]["strokes"] if isinstance(src, list) else None
+        auto = cam.get("strength_mode", "auto") == "auto"
+        opts = ShotOptions(preset=cam["preset"], frames=25, width=w, height=h, fov_deg=28.2,  # the Middlebury camera
+                           strength=cam["strength"], budget=cam.get("coverage_budget"), auto_strength=auto,
+                           overscan=cam.get("overscan", 1.0))
+        traj = build_trajectory(parse_strokes(text) if text else None, opts, depth=depth.numpy().astype(np.float64))
+        r = render_views(img, depth, torch.tensor(traj.source_K(w, h)), torch.tensor(traj.K),
+                         torch.tensor(traj.cam_T_world()), fill="background")
+        picks = [24] if len(cams) > 1 else [0, 8, 16, 24]
+        frames += [(r.frames[i].permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8) for i in picks]
+    tiles = [Image.fromarray(f).resize((THUMB_W, round(THUMB_W * h / w)), Image.LANCZOS) for f in frames[:4]]
+    th = tiles[0].height
+    sheet = Image.new("RGB", (2 * THUMB_W, 2 * th), "white")
+    for i, t in enumerate(tiles):
+        sheet.paste(t, ((i % 2) * THUMB_W, (i // 2) * th))
+    return sheet
 
 
 def write_template_index() -> Path:
@@ -136,13 +169,7 @@ def main() -> None:
                     title, description = SPECS["TEMPLATES"][name]
                     ui["extra"]["draw_to_video"] = {"title": title, "description": description}
                     (REPO / "workflows" / f"{name}.json").write_text(json.dumps(ui, indent=1) + "\n")
-                    page.evaluate(FIT_JS)
-                    page.wait_for_timeout(800)
-                    # the canvas without the side bar, tabs and banner
-                    shot = Image.open(io.BytesIO(page.screenshot(clip={"x": 64, "y": 90, "width": 1200,
-                                                                       "height": 680}))).convert("RGB")
-                    shot.thumbnail((640, 360))
-                    shot.save(REPO / "workflows" / f"{name}.jpg", quality=85)
+                    result_thumbnail(graph).save(REPO / "workflows" / f"{name}.jpg", quality=85)
                     print(REPO / "workflows" / f"{name}.json")
                 browser.close()
         finally:

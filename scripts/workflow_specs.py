@@ -43,12 +43,15 @@ def _front(image: str = "example.png") -> dict:
 def _trajectory(preset="auto", frames=49, size: tuple[int, int] | str = "image, long side 1024", strokes=True,
                 depth="5", title="Camera trajectory", group="Camera", strength=1.0, budget=0.03) -> dict:
     """The camera node: ``size`` a fixed ``(width, height)`` (a video model's size) or a "follow the image" choice
-    (the Load Image "1" is wired); strength auto within ``budget`` (3% for 2.5D output; looser where a model fills)."""
+    (the Load Image "1" is wired); strength auto within ``budget`` (3% for 2.5D output; looser where a model fills).
+    2.5D output zooms in by overscan 0.95 (the node's default) so the uncovered border stays off screen; where a
+    video model paints the unseen (a looser budget) frame 0 stays the whole photo (overscan 1)."""
     fixed = isinstance(size, tuple)
     w, h = size if fixed else (1024, 576)
     inputs = dict(preset=preset, frames=frames, fps=24.0, width=w, height=h, strength=strength,
                   easing="ease_in_out", fov_deg=50.0, shake=0.0, seed=0, strength_mode="auto",
-                  coverage_budget=budget, size="width x height" if fixed else size)
+                  coverage_budget=budget, overscan=0.95 if budget <= 0.03 else 1.0,
+                  size="width x height" if fixed else size)
     if not fixed:
         inputs["image"] = ln("1")
     if strokes:
@@ -197,8 +200,7 @@ WAN_ATI_MODELS = {"unet": "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors", "clip": W
 def _wan_front() -> dict:
     """Image, stroke, intent, the photo fitted to Wan's size (so the trajectory's first camera sees it unstretched)
     and its depth: what both Wan routes driven by the scene share."""
-    camera = _trajectory(frames=81, size=WAN_SIZE, budget=0.25)  # Wan paints what the photo never saw ...
-    camera["inputs"]["overscan"] = 1.0  # ... borders too: frame 0 is the whole photo, at its full sharpness
+    camera = _trajectory(frames=81, size=WAN_SIZE, budget=0.25)  # Wan paints what the photo never saw
     return {
         **_front(),
         "11": node("ImageScale", "Fit image", "Depth", image=ln("1"), upscale_method="lanczos", width=WAN_SIZE[0],
