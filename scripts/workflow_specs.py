@@ -276,9 +276,10 @@ LAYOUTS = {
     "draw_to_video_2_5d": [["note"], ["1"], ["2", "3"], ["5"], ["6", "7", "8"], ["9", "4"], ["10"], ["90", "91"]],
     "draw_to_video_svd": [["note"], ["1"], ["2", "3"], ["5"], ["6"], ["10"], ["12", "11", "14"], ["13", "15"],
                           ["16", "17"], ["20", "21"], ["90", "91"]],
-    # one row of (camera over render) per preset, left to right, each join beside its render; the save at the end
+    # one column of (camera over render) per preset, left to right, each join beside its render; the save under the
+    # last join (a fifth column, not a sixth: the tour fits at >= 50% in a 1600 x 1000 window)
     "camera_preset_tour": [["1", "5", "note"], ["10", "11"], ["20", "21", ("22", "21")], ["30", "31", ("32", "31")],
-                           ["40", "41", ("42", "41")], [("90", "42"), "91"]],
+                           ["40", "41", ("42", "41"), "90", "91"]],
     "cinematic_effects_showcase": [["note"], ["1"], ["2", "3"], ["5"], ["6"], ["10"], ["20", "21"],
                                    ["22", "23", "24"], ["90", "91"]],
     "wan_fun_camera": [["note"], ["1"], ["2", "3"], ["6"], ["7", "8"], ["30", "31", "33", "34"], ["32", "36", "37"],
