@@ -23,7 +23,7 @@ import numpy as np
 import skimage.data
 import torch
 
-from draw_to_video.trajectory.render.depth import disparity_to_depth
+from draw_to_video.trajectory.render.depth import disparity_to_depth, stereo_cameras
 from draw_to_video.trajectory.render.warp import render_views
 
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
@@ -48,11 +48,7 @@ def psnr(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> float:
 def render(name, left, right, disp, f, base, cx, cy, doffs, fill: str):
     img = torch.from_numpy(left).permute(2, 0, 1).float() / 255
     depth, _ = disparity_to_depth(disp, f, base, doffs=doffs)
-    K1 = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.0]])
-    K2 = K1.copy()
-    K2[0, 2] += doffs
-    T = np.eye(4)
-    T[0, 3] = -base
+    K1, K2, T = stereo_cameras(f, cx, cy, base, doffs=doffs)
     t0 = time.perf_counter()
     r = render_views(img, depth, K1, K2[None], T[None], fill=fill)
     return r.frames[0].permute(1, 2, 0).numpy(), r.visible[0].numpy() > 0, time.perf_counter() - t0

@@ -23,7 +23,7 @@ import skimage.data
 import torch
 from report import append_section
 
-from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth
+from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth, stereo_cameras
 from draw_to_video.trajectory.render.warp import render_views
 
 W, H, N = 1024, 576, 121
@@ -139,11 +139,7 @@ def stereo_rows() -> list[list[object]]:
         img = torch.from_numpy(lft).permute(2, 0, 1).float() / 255
         tgt = torch.from_numpy(rgt).permute(2, 0, 1).float() / 255
         depth, _ = disparity_to_depth(dsp, f, base, doffs=doffs)
-        K1 = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.0]])
-        K2 = K1.copy()
-        K2[0, 2] += doffs
-        T = np.eye(4)
-        T[0, 3] = -base
+        K1, K2, T = stereo_cameras(f, cx, cy, base, doffs=doffs)
         t0 = time.perf_counter()
         r = render_views(img, depth, K1, K2[None], T[None])
         dt = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from PIL import Image
 
 from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.render import quality
-from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth
+from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth, stereo_cameras
 from draw_to_video.trajectory.render.warp import render_views
 from draw_to_video.trajectory.render.warpcore import SENTINEL, drop_strays
 
@@ -90,11 +90,7 @@ def test_stereo_whole_frame_and_visible_psnr_hold(case):
     img = torch.from_numpy(left).permute(2, 0, 1).float() / 255
     tgt = torch.from_numpy(right).permute(2, 0, 1).float() / 255
     depth, _ = disparity_to_depth(disp, f, base, doffs=doffs)
-    K1 = np.array([[f, 0, cx], [0, f, cy], [0, 0, 1.0]])
-    K2 = K1.copy()
-    K2[0, 2] += doffs
-    T = np.eye(4)
-    T[0, 3] = -base
+    K1, K2, T = stereo_cameras(f, cx, cy, base, doffs=doffs)
     r = render_views(img, depth, K1, K2[None], T[None])
     seen = r.visible[0] > 0
     assert _psnr(r.frames[0], tgt, seen) >= vis_min

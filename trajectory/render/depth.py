@@ -194,6 +194,19 @@ def disparity_to_depth(
     return torch.where(valid, depth, torch.zeros_like(depth)), valid
 
 
+def stereo_cameras(focal_px: float, cx: float, cy: float, baseline: float, *,
+                   doffs: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A rectified stereo pair's cameras, to render the left view into the right one: ``(K_left, K_right,
+    right_T_left)`` (the right camera ``baseline`` to the left camera's right, its principal point ``doffs`` further
+    right, as Middlebury's calibration gives them)."""
+    K_left = np.array([[focal_px, 0.0, cx], [0.0, focal_px, cy], [0.0, 0.0, 1.0]])
+    K_right = K_left.copy()
+    K_right[0, 2] += doffs
+    right_T_left = np.eye(4)
+    right_T_left[0, 3] = -baseline
+    return K_left, K_right, right_T_left
+
+
 def fallback_depth_prior(
     height: int,
     width: int,
