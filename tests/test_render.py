@@ -142,6 +142,35 @@ def test_near_square_occludes_and_disocclusion_is_filled_with_far_colour():
     assert float(none.frames[0][:, 14:26, 41:46].abs().max()) == 0.0
 
 
+@pytest.mark.parametrize("push", [0.08, 0.15])
+def test_a_slightly_magnified_near_surface_hides_what_is_behind_it(push):
+    """A near square over a far plane, the camera pushed in so the square is magnified 1.09x / 1.18x (one pixel per
+    point, below the footprint threshold): its points leave one-pixel gaps, and the far plane must not show through
+    them (no lattice of far lines across the near surface, issue 18); frame 0 stays the image exactly."""
+    h, w = 60, 80
+    K = _K(60.0, 60.0, 39.5, 29.5)
+    img = _textured(h, w, seed=3)
+    depth = torch.full((h, w), 6.0)
+    depth[15:45, 20:60] = 1.0
+    res = render_views(img, depth, K, K.expand(2, 3, 3), torch.stack([_pose(), _pose(t=(0, 0, -push))]))
+    assert torch.allclose(res.frames[0], img, atol=5e-5) and bool((res.visible[0] == 1).all())
+    # the magnified square spans centre +- half-size * m; its band next to the edge lies over far points that were
+    # beside it in the photo (they are behind it now, and showed through its gaps)
+    m = 1.0 / (1.0 - push)
+    r0, r1 = math.ceil(29.5 - 15 * m + 1), math.floor(29.5 + 15 * m - 1)
+    c0, c1 = math.ceil(39.5 - 20 * m + 1), math.floor(39.5 + 20 * m - 1)
+    inner = res.depth[1, r0:r1 + 1, c0:c1 + 1]
+    assert float(inner.max()) < 1.01, f"far points show through the near surface: {float((inner > 2).float().mean()):.1%}"
+    # and its colour is the square's own texture, resampled (not far-plane lines)
+    ys, xs = torch.meshgrid(torch.arange(r0, r1 + 1, dtype=torch.float64), torch.arange(c0, c1 + 1, dtype=torch.float64),
+                            indexing="ij")
+    src = torch.stack([(xs - 39.5) / m + 39.5, (ys - 29.5) / m + 29.5], -1)
+    grid = torch.stack([(src[..., 0] + 0.5) / w * 2 - 1, (src[..., 1] + 0.5) / h * 2 - 1], -1).float()
+    want = torch.nn.functional.grid_sample(img[None], grid[None], align_corners=False)[0]
+    err = (res.frames[1][:, r0:r1 + 1, c0:c1 + 1] - want).abs()
+    assert float(err.mean()) < 0.01 and float(err.max()) < 0.06, (float(err.mean()), float(err.max()))
+
+
 @pytest.mark.parametrize("fill", ["background", "pushpull"])
 def test_pull_back_reveals_borders_that_get_filled(fill):
     h, w = 36, 60

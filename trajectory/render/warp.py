@@ -41,6 +41,7 @@ from ..checks import CancelFn, ProgressFn, check_shape, poll
 from .holefill import background_fill, pushpull_fill
 from .warpcore import (
     SENTINEL,
+    close_see_through,
     drop_strays,
     fill_cracks,
     frame_jacobian,
@@ -168,6 +169,7 @@ def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple
     J = jacobian(src, P, U, V, z) if bool(need.any()) else None
     zb = splat(src, U, V, z, ok, out_hw, J, need, max_supersample)
     del z, ok
+    close_see_through(zb, out_hw, src.idx_bits, crack_tol, parallax)
     zbuf.copy_(fill_cracks(zb, out_hw, src.idx_bits, crack_tol, parallax))
     return U, V, Jf, J, need
 

@@ -251,6 +251,37 @@ def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crac
     return zbuf
 
 
+def close_see_through(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crack_tol: float,
+                      parallax: torch.Tensor) -> torch.Tensor:
+    """See-through cracks: a surface magnified a little (up to ``MAG_SPLIT``, splatted one pixel per point) leaves
+    one-pixel gaps between its points, and where a farther surface lies behind, its points show through them as a
+    lattice of lines across the near surface. A covered pixel whose two opposite neighbours (horizontal, vertical
+    or either diagonal) are covered at depths continuous with each other (the crack rule's test) but not with its
+    own, and nearer, is such a gap: it takes the nearer neighbour's point, as an empty crack would. Under no
+    translation parallax (frame 0, a pure rotation) every depth counts as continuous, so nothing changes there.
+    ``zbuf [B, H'*W']`` is updated in place (and returned)."""
+    ho, wo = out_hw
+    grid = zbuf.view(-1, ho, wo)
+    ratio = math.exp(crack_tol)
+    par = parallax.to(torch.float32).view(-1, 1, 1)
+    z = torch.where(grid == SENTINEL, float("inf"), _point_depth(grid, idx_bits))
+
+    def close(a: torch.Tensor, b: torch.Tensor, pr: torch.Tensor) -> torch.Tensor:
+        return (torch.maximum(a, b) <= torch.minimum(a, b) * ratio) | ((1.0 / a - 1.0 / b).abs() * pr < 1.0)
+
+    best = torch.full_like(grid[:, 1:-1, 1:-1], SENTINEL)
+    centre, zc = grid[:, 1:-1, 1:-1], z[:, 1:-1, 1:-1]
+    for (y1, x1), (y2, x2) in (((1, 0), (1, 2)), ((0, 1), (2, 1)), ((0, 0), (2, 2)), ((0, 2), (2, 0))):
+        k1, k2 = grid[:, y1:y1 + ho - 2, x1:x1 + wo - 2], grid[:, y2:y2 + ho - 2, x2:x2 + wo - 2]
+        z1, z2 = z[:, y1:y1 + ho - 2, x1:x1 + wo - 2], z[:, y2:y2 + ho - 2, x2:x2 + wo - 2]
+        near = torch.maximum(z1, z2)
+        gap = (k1 != SENTINEL) & (k2 != SENTINEL) & close(z1, z2, par) & (near < zc) & ~close(near, zc, par)
+        best = torch.where(gap, torch.minimum(best, torch.minimum(k1, k2)), best)
+    hit = (best != SENTINEL) & (centre != SENTINEL)
+    centre.copy_(torch.where(hit, best, centre))
+    return zbuf
+
+
 def _near(ids: torch.Tensor, ring: torch.Tensor, numel: int, with_self: bool = False) -> torch.Tensor:
     """Sorted unique neighbours (offsets ``ring``; and ``ids`` themselves if ``with_self``) of the flat ids of a
     padded grid of ``numel`` pixels: by sorting when they are few, through a dense mask when they are many."""
