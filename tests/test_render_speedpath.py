@@ -1,6 +1,6 @@
 """The renderer's fast paths give the same bits as straightforward full-frame formulations of the same rules
 (issue 19): sparse stray and crack passes, the 2x2 push-pull by slices with the pull over the holes only, the
-background fill's per-channel gathers, the median by selection."""
+background fill's per-channel gathers, the median by selection, the see-through rule on its candidates."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import torch
 import torch.nn.functional as F
 
 from draw_to_video.trajectory.render import holefill
-from draw_to_video.trajectory.render.warpcore import SENTINEL, _lower_median, drop_strays, fill_cracks, key_depth
+from draw_to_video.trajectory.render.warpcore import (
+    SENTINEL,
+    _lower_median,
+    close_see_through,
+    drop_strays,
+    fill_cracks,
+    key_depth,
+)
 
 IDX_BITS = 12
 
@@ -185,3 +192,39 @@ def test_median_by_selection_is_nanmedian():
         valid = torch.rand(3, m, generator=g) < 0.6
         ref = torch.where(valid[..., None], J, float("nan")).nanmedian(dim=1).values
         assert torch.equal(_lower_median(J, valid).nan_to_num(7.0), ref.nan_to_num(7.0))
+
+
+def _ref_see_through(zbuf: torch.Tensor, h: int, w: int, crack_tol: float, par: torch.Tensor) -> torch.Tensor:
+    """The see-through rule on every interior pixel of the whole frame (shifted copies, no candidate filter)."""
+    grid = zbuf.view(-1, h, w).clone()
+    ratio, p = math.exp(crack_tol), par.view(-1, 1, 1)
+    z = key_depth(grid, IDX_BITS)
+
+    def close(a, b):
+        return (torch.maximum(a, b) <= torch.minimum(a, b) * ratio) | ((1.0 / a - 1.0 / b).abs() * p < 1.0)
+
+    best = torch.full_like(grid, SENTINEL)
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        k1, k2 = _ref_neighbour_keys(grid, -dy, -dx, SENTINEL), _ref_neighbour_keys(grid, dy, dx, SENTINEL)
+        z1, z2 = key_depth(k1, IDX_BITS), key_depth(k2, IDX_BITS)
+        near = torch.maximum(z1, z2)
+        gap = (k1 != SENTINEL) & (k2 != SENTINEL) & close(z1, z2) & (near < z) & ~close(near, z)
+        best = torch.where(gap, torch.minimum(best, torch.minimum(k1, k2)), best)
+    interior = torch.zeros_like(grid, dtype=torch.bool)
+    interior[:, 1:-1, 1:-1] = True
+    hit = (best != SENTINEL) & (grid != SENTINEL) & interior
+    return torch.where(hit, best, grid).view(zbuf.shape)
+
+
+@pytest.mark.parametrize(("b", "h", "w", "hole_frac"), [(2, 17, 23, 0.2), (3, 40, 31, 0.05), (1, 64, 64, 0.4)])
+@pytest.mark.parametrize("par", [0.0, 3.0, 80.0])
+def test_see_through_rule_on_candidates_matches_the_whole_frame_rule(b, h, w, hole_frac, par):
+    keys = _keys(b, h, w, hole_frac, seed=b * 100 + h)
+    p = torch.full((b,), par)
+    want = _ref_see_through(keys, h, w, 0.05, p)
+    got = close_see_through(keys.clone(), (h, w), IDX_BITS, 0.05, p)
+    assert torch.equal(got, want)
+    if par == 0.0:
+        assert torch.equal(got, keys)  # no translation parallax: every depth is continuous, nothing changes
+    elif par == 80.0:
+        assert not torch.equal(got, keys)  # at this parallax the random depth steps make gaps: the rule works

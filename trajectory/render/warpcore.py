@@ -259,26 +259,40 @@ def close_see_through(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int
     or either diagonal) are covered at depths continuous with each other (the crack rule's test) but not with its
     own, and nearer, is such a gap: it takes the nearer neighbour's point, as an empty crack would. Under no
     translation parallax (frame 0, a pure rotation) every depth counts as continuous, so nothing changes there.
-    ``zbuf [B, H'*W']`` is updated in place (and returned)."""
+    Only pixels farther than ``exp(crack_tol)`` times their nearest neighbour can be gaps: the rule tests just those
+    (border pixels are left alone). ``zbuf [B, H'*W']`` is updated in place (and returned)."""
     ho, wo = out_hw
     grid = zbuf.view(-1, ho, wo)
     ratio = math.exp(crack_tol)
-    par = parallax.to(torch.float32).view(-1, 1, 1)
     z = torch.where(grid == SENTINEL, float("inf"), _point_depth(grid, idx_bits))
+    zmin = z.clone()  # 3x3 minimum, separable
+    torch.minimum(zmin[:, :, 1:], z[:, :, :-1], out=zmin[:, :, 1:])
+    torch.minimum(zmin[:, :, :-1], z[:, :, 1:], out=zmin[:, :, :-1])
+    rows = zmin.clone()
+    torch.minimum(zmin[:, 1:], rows[:, :-1], out=zmin[:, 1:])
+    torch.minimum(zmin[:, :-1], rows[:, 1:], out=zmin[:, :-1])
+    cand = (zmin * ratio < z) & (grid != SENTINEL)  # empty pixels are the crack rule's
+    cand[:, [0, -1]] = False
+    cand[:, :, [0, -1]] = False
+    ids = cand.view(-1).nonzero().squeeze(1)
+    if ids.numel() == 0:
+        return zbuf
+    flat, zf = grid.view(-1), z.view(-1)
+    par = parallax.to(torch.float32)[torch.div(ids, ho * wo, rounding_mode="floor")]
+    zc = zf.index_select(0, ids)
 
-    def close(a: torch.Tensor, b: torch.Tensor, pr: torch.Tensor) -> torch.Tensor:
-        return (torch.maximum(a, b) <= torch.minimum(a, b) * ratio) | ((1.0 / a - 1.0 / b).abs() * pr < 1.0)
+    def close(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return (torch.maximum(a, b) <= torch.minimum(a, b) * ratio) | ((1.0 / a - 1.0 / b).abs() * par < 1.0)
 
-    best = torch.full_like(grid[:, 1:-1, 1:-1], SENTINEL)
-    centre, zc = grid[:, 1:-1, 1:-1], z[:, 1:-1, 1:-1]
-    for (y1, x1), (y2, x2) in (((1, 0), (1, 2)), ((0, 1), (2, 1)), ((0, 0), (2, 2)), ((0, 2), (2, 0))):
-        k1, k2 = grid[:, y1:y1 + ho - 2, x1:x1 + wo - 2], grid[:, y2:y2 + ho - 2, x2:x2 + wo - 2]
-        z1, z2 = z[:, y1:y1 + ho - 2, x1:x1 + wo - 2], z[:, y2:y2 + ho - 2, x2:x2 + wo - 2]
+    best = torch.full_like(ids, SENTINEL)
+    for off in (1, wo, wo + 1, wo - 1):  # the opposite pairs: horizontal, vertical, both diagonals
+        k1, k2 = flat.index_select(0, ids - off), flat.index_select(0, ids + off)
+        z1, z2 = zf.index_select(0, ids - off), zf.index_select(0, ids + off)
         near = torch.maximum(z1, z2)
-        gap = (k1 != SENTINEL) & (k2 != SENTINEL) & close(z1, z2, par) & (near < zc) & ~close(near, zc, par)
+        gap = (k1 != SENTINEL) & (k2 != SENTINEL) & close(z1, z2) & (near < zc) & ~close(near, zc)
         best = torch.where(gap, torch.minimum(best, torch.minimum(k1, k2)), best)
-    hit = (best != SENTINEL) & (centre != SENTINEL)
-    centre.copy_(torch.where(hit, best, centre))
+    hit = best != SENTINEL
+    flat.index_copy_(0, ids[hit], best[hit])
     return zbuf
 
 
