@@ -82,7 +82,7 @@ async def _run(url: str, prompt: Mapping[str, object], out_dir: Path, inputs: Ma
             await api.queue(rename_inputs(prompt, names), prompt_id)
             try:
                 await asyncio.wait_for(_follow(api, ws, prompt_id, progress), timeout)
-                entry = await api.wait(prompt_id, timeout=30.0)
+                entry = await api.wait(prompt_id, timeout=timeout)  # the socket may have dropped: keep polling
             except BaseException:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(_take_off(api, prompt_id))
