@@ -31,7 +31,7 @@ from report import append_section
 REPO = Path(__file__).resolve().parent.parent
 
 CHILD = r'''
-import json, math, statistics, sys, time
+import json, statistics, sys
 import torch
 import comfy.cli_args
 comfy.cli_args.args.cpu = not torch.cuda.is_available()
@@ -39,72 +39,26 @@ import comfy.model_management as mm
 import comfy.sample, comfy.sd
 from comfy_extras.nodes_video_model import SVD_img2vid_Conditioning
 from draw_to_video.nodes.svd import compile_count, guided_model, make_guidance, with_compiled_model
-from draw_to_video.trajectory.camera.model import K_from_fov
-from draw_to_video.trajectory.render.warp import render_views
 from draw_to_video.effects.interpolation.frames import interpolate
 from draw_to_video.effects.interpolation.rife import load_rife
 from draw_to_video.effects.color import grade
 
 cfg = json.loads(sys.argv[1])
+sys.path.insert(0, cfg["bench"])
+from gpu_child import clock, render, sample
+
 cuda = torch.cuda.is_available()
 dev = mm.get_torch_device()
 out = {"device": torch.cuda.get_device_name(0) if cuda else "cpu"}
-
-def sync():
-    if cuda:
-        torch.cuda.synchronize()
-
-def clock():
-    sync()
-    return time.perf_counter()
-
-def scene(h, w, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    img = torch.nn.functional.interpolate(torch.rand(1, 3, max(h // 16, 2), max(w // 16, 2), generator=g),
-                                          size=(h, w), mode="bicubic").clamp(0, 1)[0].to(dev)
-    yy = torch.linspace(0, 1, h, device=dev)[:, None].expand(h, w)
-    return img, 1.0 + 4.0 * (1.0 - yy) ** 2
-
-def cameras(kind, frames):
-    T = torch.eye(4, device=dev).repeat(frames, 1, 1)
-    t = torch.linspace(0, 1, frames, device=dev)
-    if kind == "dolly-in":
-        T[:, 2, 3] = -0.3 * t
-    elif kind == "pan":
-        a = math.radians(12) * t
-        T[:, 0, 0], T[:, 0, 2], T[:, 2, 0], T[:, 2, 2] = a.cos(), a.sin(), -a.sin(), a.cos()
-    elif kind == "orbit":  # 10 degrees around a subject at depth 2
-        a = -math.radians(10) * t
-        c, s = a.cos(), a.sin()
-        T[:, 0, 0], T[:, 0, 2], T[:, 2, 0], T[:, 2, 2] = c, s, -s, c
-        T[:, 0, 3], T[:, 2, 3] = -2.0 * s, 2.0 - 2.0 * c
-    else:  # "dolly-pan": the targets of the second stroke
-        T[:, 2, 3], T[:, 0, 3] = -0.3 * t, -0.1 * t
-    return T
-
-def render(kind, frames, h, w, seed=0):
-    img, depth = scene(h, w, seed)
-    K = torch.as_tensor(K_from_fov(50.0, w, h), dtype=torch.float32, device=dev)
-    res = render_views(img, depth, K, K, cameras(kind, frames), out_hw=(h, w))
-    return res.frames.permute(0, 2, 3, 1).contiguous().cpu(), res.visible.cpu()
-
-def sample(m, noise, pos, neg, lat, steps, seed):
-    stamps = []
-    def cb(*a):
-        stamps.append(clock())
-    t0 = clock()
-    s = comfy.sample.sample(m, noise, steps, 2.5, "euler", "karras", pos, neg, lat, seed=seed, callback=cb,
-                            disable_pbar=True)
-    return s, [b - a for a, b in zip([t0] + stamps[:-1], stamps)], stamps[-1] - t0
 
 h, w, steps, frames = cfg["height"], cfg["width"], cfg["steps"], cfg["frames"]
 
 # -- 2.5D render and RIFE throughput ---------------------------------------------------------------------------
 rows = []
 for kind in ("pan", "orbit", "dolly-in"):
-    render(kind, 4, cfg["render_h"], cfg["render_w"])  # warm-up (kernels)
+    render(kind, 4, cfg["render_h"], cfg["render_w"], dev)  # warm-up (kernels)
     t0 = clock()
-    render(kind, cfg["render_frames"], cfg["render_h"], cfg["render_w"])
+    render(kind, cfg["render_frames"], cfg["render_h"], cfg["render_w"], dev)
     rows.append([kind, cfg["render_frames"] / (clock() - t0)])
 out["render"] = rows
 rife = {}
@@ -124,7 +78,7 @@ with torch.inference_mode():
     dtype = torch.bfloat16 if cuda else torch.float32
     model, _, vae, clip_vision = comfy.sd.load_checkpoint_guess_config(
         cfg["ckpt"], output_clip=False, output_clipvision=True, model_options={"dtype": dtype})
-    strokes = {s: render(s, frames, h, w, seed=i) for i, s in enumerate(("dolly-in", "dolly-pan"))}
+    strokes = {s: render(s, frames, h, w, dev, seed=i) for i, s in enumerate(("dolly-in", "dolly-pan"))}
     first = next(iter(strokes.values()))[0]
     pos, neg, lat = SVD_img2vid_Conditioning().encode(clip_vision, first[:1], vae, w, h, frames, 127, 6, 0.0)
     lat = lat["samples"]
@@ -158,7 +112,7 @@ with torch.inference_mode():
     vae.decode(samples)
     stock = clock() - t0
     t0 = clock()
-    targets, vis = render("dolly-in", frames, h, w)
+    targets, vis = render("dolly-in", frames, h, w, dev)
     g = make_guidance(model, vae, targets, vis, 0.8, 0.0, 0.45, 1, 2)
     samples, _, _ = sample(guided_model(model, g), noise, pos, neg, lat, steps, 0)
     video = vae.decode(samples)
@@ -183,7 +137,7 @@ def main() -> int:
     ensure = runpy.run_path(str(REPO / "tests" / "svd_checkpoint.py"))["ensure_test_checkpoint"]
     rife = runpy.run_path(str(REPO / "tests" / "rife_weights.py"))["ensure_rife_weights"]()["v4"]
     smoke = ns.smoke
-    cfg = {"ckpt": str(ensure(full=not smoke)), "rife": str(rife), "height": 64 if smoke else 576,
+    cfg = {"bench": str(REPO / "bench"), "ckpt": str(ensure(full=not smoke)), "rife": str(rife), "height": 64 if smoke else 576,
            "width": 64 if smoke else 1024, "steps": 2 if smoke else 25, "frames": 4 if smoke else 25,
            "compile": not (smoke or ns.no_compile), "render_h": 72 if smoke else 576,
            "render_w": 128 if smoke else 1024, "render_frames": 6 if smoke else 121,

@@ -29,7 +29,7 @@ from report import append_section
 REPO = Path(__file__).resolve().parent.parent
 
 CHILD = r'''
-import json, math, statistics, sys, time
+import json, statistics, sys
 import torch
 import comfy.cli_args
 comfy.cli_args.args.cpu = not torch.cuda.is_available()
@@ -39,54 +39,11 @@ from comfy_extras.nodes_video_model import SVD_img2vid_Conditioning
 from draw_to_video.nodes.svd import guided_model, make_guidance
 
 cfg = json.loads(sys.argv[1])
+sys.path.insert(0, cfg["bench"])
+from gpu_child import clock, decode, peak_gb, render, reset_peak, sample
+
 cuda = torch.cuda.is_available()
 dev = mm.get_torch_device()
-
-def sync():
-    if cuda:
-        torch.cuda.synchronize()
-
-def reset_peak():
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-
-def peak_gb():
-    return torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
-
-def render_targets(frames, h, w):
-    """Depth-warped frames of a slow dolly-in with a pan (the pack's renderer), on the GPU when there is one."""
-    from draw_to_video.trajectory.camera.model import K_from_fov
-    from draw_to_video.trajectory.render.warp import render_views
-    g = torch.Generator().manual_seed(0)
-    img = torch.nn.functional.interpolate(torch.rand(1, 3, h // 16, w // 16, generator=g), size=(h, w),
-                                          mode="bicubic").clamp(0, 1)[0].to(dev)
-    yy = torch.linspace(0, 1, h, device=dev)[:, None].expand(h, w)
-    depth = 1.0 + 4.0 * (1.0 - yy) ** 2
-    K = torch.as_tensor(K_from_fov(50.0, w, h), dtype=torch.float32, device=dev)
-    T = torch.eye(4, device=dev).repeat(frames, 1, 1)
-    t = torch.linspace(0, 1, frames, device=dev)
-    T[:, 2, 3] = -0.3 * t
-    T[:, 0, 3] = -0.1 * t
-    res = render_views(img, depth, K, K, T, out_hw=(h, w))
-    return res.frames.permute(0, 2, 3, 1).contiguous().cpu(), res.visible.cpu()
-
-def sample(m, noise, pos, neg, lat, steps, seed):
-    stamps = []
-    def cb(*a):
-        sync()
-        stamps.append(time.perf_counter())
-    sync()
-    t0 = time.perf_counter()
-    out = comfy.sample.sample(m, noise, steps, 2.5, "euler", "karras", pos, neg, lat, seed=seed, callback=cb,
-                              disable_pbar=True)
-    return out, [b - a for a, b in zip([t0] + stamps[:-1], stamps)]
-
-def decode(vae, samples):
-    sync()
-    t0 = time.perf_counter()
-    img = vae.decode(samples)
-    sync()
-    return img, time.perf_counter() - t0
 
 out = {"device": torch.cuda.get_device_name(0) if cuda else "cpu", "runs": []}
 with torch.inference_mode():
@@ -94,19 +51,19 @@ with torch.inference_mode():
                                                                        output_clipvision=True)
     h, w, steps = cfg["height"], cfg["width"], cfg["steps"]
     for frames in cfg["frames"]:
-        sync(); t0 = time.perf_counter()
+        t0 = clock()
         try:
-            targets, vis = render_targets(frames, h, w)
+            targets, vis = render("dolly-pan", frames, h, w, dev)
             render_note = "depth-warp render"
         except Exception as exc:  # the renderer is another module: report, do not hide the sampling numbers
             targets, vis = torch.rand(frames, h, w, 3), torch.ones(frames, h, w)
             render_note = f"render failed ({type(exc).__name__}: {exc}); random targets"
-        sync(); t_render = time.perf_counter() - t0
+        t_render = clock() - t0
         pos, neg, lat = SVD_img2vid_Conditioning().encode(clip_vision, targets[:1], vae, w, h, frames, 127, 6, 0.0)
-        sync(); t0 = time.perf_counter()
+        t0 = clock()
         g = make_guidance(model, vae, targets, vis, 0.8, 0.0, 0.45, 1, 2)
         guided = guided_model(model, g)
-        sync(); t_encode = time.perf_counter() - t0
+        t_encode = clock() - t0
         lat = lat["samples"]
         noise = comfy.sample.prepare_noise(lat, 0)
         sample(model, noise, pos, neg, lat, 2, 0)  # warm-up (loads the model, kernels)
@@ -117,7 +74,7 @@ with torch.inference_mode():
         for rep in range(cfg["reps"]):
             for name, m in (("stock", model), ("guided", guided)):
                 reset_peak()
-                samples, per_step = sample(m, noise, pos, neg, lat, steps, rep)
+                samples, per_step, _ = sample(m, noise, pos, neg, lat, steps, rep)
                 rec[name] += per_step
                 rec[f"{name}_peak_gb"] = max(rec[f"{name}_peak_gb"], peak_gb())
                 reset_peak()
@@ -146,7 +103,7 @@ def main() -> int:
             return 2
     ensure = runpy.run_path(str(REPO / "tests" / "svd_checkpoint.py"))["ensure_test_checkpoint"]
     ckpt = ensure(full=not ns.smoke)
-    cfg = {"ckpt": str(ckpt), "height": 64 if ns.smoke else 576, "width": 64 if ns.smoke else 1024,
+    cfg = {"bench": str(REPO / "bench"), "ckpt": str(ckpt), "height": 64 if ns.smoke else 576, "width": 64 if ns.smoke else 1024,
            "steps": ns.steps or (2 if ns.smoke else 25), "reps": 1 if ns.smoke else ns.reps,
            "frames": ns.frames or ([4] if ns.smoke else [14, 25])}
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfg)], cwd=REPO / ".comfyui",
