@@ -1,8 +1,8 @@
 """Helpers the GPU benchmarks' child scripts share (``gpu_svd.py``, ``gpu_more.py``): timing with CUDA syncs, peak
 memory, a synthetic scene and camera moves rendered by the pack's 2.5D renderer, and timed sampling and decode.
 
-Imported inside the child Python (working directory: the ComfyUI root, after ComfyUI's own modules), never by the
-benchmark scripts themselves.
+Loaded by path (runpy) inside the child Python (working directory: the ComfyUI root, after ComfyUI's own
+modules), never by the benchmark scripts themselves.
 """
 
 from __future__ import annotations

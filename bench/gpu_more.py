@@ -44,8 +44,9 @@ from draw_to_video.effects.interpolation.rife import load_rife
 from draw_to_video.effects.color import grade
 
 cfg = json.loads(sys.argv[1])
-sys.path.insert(0, cfg["bench"])
-from gpu_child import clock, render, sample
+import runpy
+_helpers = runpy.run_path(cfg["bench"] + "/gpu_child.py")  # loaded by path: no import path is touched
+clock, render, sample = (_helpers[k] for k in ("clock", "render", "sample"))
 
 cuda = torch.cuda.is_available()
 dev = mm.get_torch_device()

@@ -39,8 +39,9 @@ from comfy_extras.nodes_video_model import SVD_img2vid_Conditioning
 from draw_to_video.nodes.svd import guided_model, make_guidance
 
 cfg = json.loads(sys.argv[1])
-sys.path.insert(0, cfg["bench"])
-from gpu_child import clock, decode, peak_gb, render, reset_peak, sample
+import runpy
+_helpers = runpy.run_path(cfg["bench"] + "/gpu_child.py")  # loaded by path: no import path is touched
+clock, decode, peak_gb, render, reset_peak, sample = (_helpers[k] for k in ("clock", "decode", "peak_gb", "render", "reset_peak", "sample"))
 
 cuda = torch.cuda.is_available()
 dev = mm.get_torch_device()
