@@ -140,7 +140,7 @@ def _lower_median(J: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
 
 
 def _dilate_min(buf: torch.Tensor) -> torch.Tensor:
-    """3x3 minimum filter of ``[B,H,W]`` keys (separable)."""
+    """3x3 minimum filter of ``[B,H,W]`` keys or depths (separable)."""
     out = buf.clone()
     torch.minimum(out[:, :, 1:], buf[:, :, :-1], out=out[:, :, 1:])
     torch.minimum(out[:, :, :-1], buf[:, :, 1:], out=out[:, :, :-1])
@@ -265,13 +265,7 @@ def close_see_through(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int
     grid = zbuf.view(-1, ho, wo)
     ratio = math.exp(crack_tol)
     z = torch.where(grid == SENTINEL, float("inf"), _point_depth(grid, idx_bits))
-    zmin = z.clone()  # 3x3 minimum, separable
-    torch.minimum(zmin[:, :, 1:], z[:, :, :-1], out=zmin[:, :, 1:])
-    torch.minimum(zmin[:, :, :-1], z[:, :, 1:], out=zmin[:, :, :-1])
-    rows = zmin.clone()
-    torch.minimum(zmin[:, 1:], rows[:, :-1], out=zmin[:, 1:])
-    torch.minimum(zmin[:, :-1], rows[:, 1:], out=zmin[:, :-1])
-    cand = (zmin * ratio < z) & (grid != SENTINEL)  # empty pixels are the crack rule's
+    cand = (_dilate_min(z) * ratio < z) & (grid != SENTINEL)  # empty pixels are the crack rule's
     cand[:, [0, -1]] = False
     cand[:, :, [0, -1]] = False
     ids = cand.view(-1).nonzero().squeeze(1)
@@ -281,15 +275,13 @@ def close_see_through(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int
     par = parallax.to(torch.float32)[torch.div(ids, ho * wo, rounding_mode="floor")]
     zc = zf.index_select(0, ids)
 
-    def close(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return (torch.maximum(a, b) <= torch.minimum(a, b) * ratio) | ((1.0 / a - 1.0 / b).abs() * par < 1.0)
-
     best = torch.full_like(ids, SENTINEL)
     for off in (1, wo, wo + 1, wo - 1):  # the opposite pairs: horizontal, vertical, both diagonals
         k1, k2 = flat.index_select(0, ids - off), flat.index_select(0, ids + off)
         z1, z2 = zf.index_select(0, ids - off), zf.index_select(0, ids + off)
         near = torch.maximum(z1, z2)
-        gap = (k1 != SENTINEL) & (k2 != SENTINEL) & close(z1, z2) & (near < zc) & ~close(near, zc)
+        gap = ((k1 != SENTINEL) & (k2 != SENTINEL) & _continuous(z1, z2, ratio, par) & (near < zc)
+               & ~_continuous(near, zc, ratio, par))
         best = torch.where(gap, torch.minimum(best, torch.minimum(k1, k2)), best)
     hit = best != SENTINEL
     flat.index_copy_(0, ids[hit], best[hit])
@@ -317,6 +309,12 @@ def _pad_border(grid: torch.Tensor) -> torch.Tensor:
     return padded
 
 
+def _continuous(z1: torch.Tensor, z2: torch.Tensor, ratio: float, par: torch.Tensor) -> torch.Tensor:
+    """The crack rule's continuity test: log-depths within ``log(ratio)``, or inverse depths whose translation
+    parallax (``par`` pixels per unit of inverse depth) differs by under one pixel."""
+    return (torch.maximum(z1, z2) <= torch.minimum(z1, z2) * ratio) | ((1.0 / z1 - 1.0 / z2).abs() * par < 1.0)
+
+
 def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: int, idx_bits: int,
                 crack_tol: float) -> torch.Tensor:
     """One pass of the crack rule over the empty pixels ``ids`` (with a covered pixel beside them) of the padded
@@ -332,8 +330,7 @@ def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: in
             k1, k2 = torch.where(out1, k2, k1), torch.where(out2, k1, k2)
         both = (k1 < _BORDER) & (k2 < _BORDER)
         z1, z2 = _point_depth(k1, idx_bits), _point_depth(k2, idx_bits)  # meaningless where not ``both``
-        close = (torch.maximum(z1, z2) <= torch.minimum(z1, z2) * ratio) | ((1.0 / z1 - 1.0 / z2).abs() * par < 1.0)
-        best = torch.where(both & close, torch.minimum(best, torch.minimum(k1, k2)), best)
+        best = torch.where(both & _continuous(z1, z2, ratio, par), torch.minimum(best, torch.minimum(k1, k2)), best)
     best = torch.where(side, best, SENTINEL)
     flat.index_copy_(0, ids, best)
     return ids[best != SENTINEL]
