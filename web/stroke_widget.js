@@ -189,9 +189,12 @@ class StrokeEditor {
     const [bw, bh] = this.backingSize();
     if (bw !== this.canvas.width || bh !== this.canvas.height) this.requestDraw();
     // the camera node's strength settings changed since the last analysis: refresh the preview for them
-    if (this.lastShot !== undefined && JSON.stringify(this.shotFields()) !== this.lastShot) {
-      this.lastShot = JSON.stringify(this.shotFields());
-      this.scheduleAnalyze(300);
+    if (this.lastShot !== undefined) {
+      const shot = JSON.stringify(this.shotFields());
+      if (shot !== this.lastShot) {
+        this.lastShot = shot;
+        this.scheduleAnalyze(300);
+      }
     }
   }
 
@@ -548,15 +551,16 @@ class StrokeEditor {
       return;
     }
     this.root.dataset.state = "pending";
+    const shot = this.shotFields();
+    this.lastShot = JSON.stringify(shot);
     const body = {
       strokes: JSON.parse(serializeModel(this.model)),
       frames: PREVIEW_FRAMES,
       preset: this.preset(),
       width: this.model.width,
       height: this.model.height,
-      ...this.shotFields(),
+      ...shot,
     };
-    this.lastShot = JSON.stringify(this.shotFields());
     let res;
     let data = null;
     try {
