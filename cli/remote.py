@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from .batch_servers import refusal
 from .client import ComfyAPI, ComfyError, execution_error, network_error, output_items
 from .errors import CLIError
 
@@ -111,11 +112,8 @@ def run_on_server(url: str, prompt: Mapping[str, object], *, out_dir: Path, inpu
     try:
         result = asyncio.run(_run(url.rstrip("/"), prompt, out_dir, inputs or {}, progress, timeout))
     except ComfyError as exc:
-        details = exc.details if isinstance(exc.details, Mapping) else {}
-        if exc.status == 400 and isinstance(details, Mapping):
-            err = details.get("error", {})
-            raise CLIError(f"{url} refused the workflow: {err.get('message', '')} {err.get('details', '')}".strip()
-                           + _node_errors(details.get("node_errors", {}))) from None
+        if exc.status == 400:  # /prompt refused the graph: each node error, by node title
+            raise CLIError(f"{url}: {refusal(exc.details, prompt)}") from None
         status = exc.details if isinstance(exc.details, Mapping) else {}
         raise CLIError(f"{url}: {execution_error(status) if status else exc}") from None
     except (OSError, TimeoutError) as exc:
@@ -123,10 +121,3 @@ def run_on_server(url: str, prompt: Mapping[str, object], *, out_dir: Path, inpu
     sys.stderr.write(f"\n{url}: done in {time.monotonic() - t0:.1f} s\n")
     return result
 
-
-def _node_errors(node_errors: Mapping[str, object]) -> str:
-    msgs = []
-    for node_id, info in node_errors.items():
-        for e in (info or {}).get("errors", []) if isinstance(info, Mapping) else []:
-            msgs.append(f"node {node_id}: {e.get('message', '')}: {e.get('details', '')}")
-    return ("; " + "; ".join(msgs)) if msgs else ""
