@@ -29,10 +29,7 @@ from draw_to_video.trajectory.render.warp import render_views
 from draw_to_video.trajectory.stroke.format import parse_strokes
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-SIZE = 128
-#: The model's error on a worst frame near the budget, measured against the renderer (BENCHMARKS.md, "Feasibility
-#: model"): it overestimates on average; this tolerance covers its largest underestimate seen there.
-TOLERANCE = 0.01
+SIZE = 256
 
 
 @cache
@@ -110,7 +107,7 @@ def test_predict_checks_shapes_and_static_is_covered() -> None:
         predict(lat, np.eye(3)[None], np.eye(4))
     r = predict(lat, np.repeat(lat_k := np.array([[[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]]]), 3, 0),
                 np.repeat(np.eye(4)[None], 3, 0))
-    assert r.uncovered.shape == (3,) and r.worst_uncovered < 1e-6 and r.worst_stretched == 0.0
+    assert r.uncovered.shape == (3,) and r.worst_uncovered < 1e-5 and r.worst_stretched == 0.0
     assert lat_k.shape == (1, 3, 3)
 
 
@@ -145,23 +142,23 @@ def test_auto_is_deterministic() -> None:
        preset=st.sampled_from(PRESET_NAMES), seed=st.integers(0, 10_000))
 def test_auto_keeps_every_frame_within_the_budget(name: str, kind: str, preset: str, seed: int) -> None:
     """Random strokes and presets at strength auto: the worst frame, measured with the real renderer at fill none,
-    is within the 3% budget (plus the model's measured error, :data:`TOLERANCE`)."""
+    is within the 3% budget."""
     strokes = None if kind == "none" else _stroke(kind, seed)
     traj = _shot(name, preset, strokes, frames=9, budget=DEFAULT_BUDGET, auto_strength=True)
     worst = float(measured(name, traj).max())
-    assert worst <= DEFAULT_BUDGET + TOLERANCE, (name, kind, preset, traj.preset, traj.meta["strength"], worst)
+    assert worst <= DEFAULT_BUDGET, (name, kind, preset, traj.preset, traj.meta["strength"], worst)
 
 
 def test_a_long_clip_is_judged_on_evenly_spaced_frames_and_stays_within_the_budget() -> None:
     """A 600-frame shot is searched on MAX_CHECKED evenly spaced frames (interpolated between), so its cost is a
-    121-frame clip's; the real renderer on every 10th frame still finds it within the budget (plus TOLERANCE)."""
+    121-frame clip's; the real renderer on every 10th frame still finds it within the budget."""
     from draw_to_video.trajectory.camera.budget import MAX_CHECKED
 
     traj = _shot("motorcycle", "orbit", frames=600, budget=DEFAULT_BUDGET, auto_strength=True)
     assert 600 > MAX_CHECKED and traj.meta["limited"] and 0 <= traj.meta["worst_frame"] < 600
     sub = CameraTrajectory(traj.width, traj.height, traj.fps, traj.K[::10], traj.world_T_cam[::10],
                            traj.focus_distance[::10], traj.aperture[::10])
-    assert float(measured("motorcycle", sub).max()) <= DEFAULT_BUDGET + TOLERANCE
+    assert float(measured("motorcycle", sub).max()) <= DEFAULT_BUDGET
 
 
 def test_the_budget_search_polls_cancel() -> None:
@@ -194,7 +191,7 @@ def test_overscan_zooms_every_frame_and_lets_strength_auto_move_further() -> Non
         assert np.allclose(zoomed.source_K(), plain.source_K()) and np.allclose(plain.source_K(), plain.K[0])
         assert zoomed.meta["strength"] > 1.3 * plain.meta["strength"], (preset, zoomed.meta["strength"],
                                                                         plain.meta["strength"])
-        assert float(measured("coffee", zoomed).max()) <= DEFAULT_BUDGET + TOLERANCE
+        assert float(measured("coffee", zoomed).max()) <= DEFAULT_BUDGET
         assert "overscan 0.95" in budget_note(zoomed.meta)
     # frame 0 of a zoomed shot is the photo's centre, magnified: its border pixels come from inside the photo
     img, dep, _ = photo("coffee")

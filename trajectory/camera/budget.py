@@ -29,7 +29,7 @@ from .model import CameraTrajectory, invert_rigid
 __all__ = ["DEFAULT_BUDGET", "SEARCH_CELLS", "Fit", "budget_depth", "budget_note", "fit_strength", "limit_path"]
 
 DEFAULT_BUDGET = 0.03  #: worst-frame uncovered fraction allowed for the 2.5D output
-SEARCH_CELLS = 32  #: the feasibility grid of the search (the final check uses DEFAULT_CELLS)
+SEARCH_CELLS = 64  #: the feasibility grid of the search (the final check uses DEFAULT_CELLS)
 _ITERATIONS = 7  #: bisection steps (strength to 1/128 of the request)
 _PRIOR_SIDE = 384  #: long side of the depth prior when no depth is given
 MAX_CHECKED = 121  #: frames the final check evaluates at most (a longer clip: evenly spaced, interpolated between)

@@ -3,19 +3,22 @@
 **stretched** fraction), predicted without rendering.
 
 The model is a coarse forward splat of the depth warp the renderer (:mod:`draw_to_video.trajectory.render.warp`)
-does, built for speed (a few ms for 49 frames):
+does, built for speed (tens of ms for 49 frames):
 
-1. :func:`prepare_lattice` cuts the source view into a lattice of patches, two per target cell along each axis
-   (``cells`` cells on the frame's long side). Each patch is a point at its depth with two tangent vectors: the
-   chord to its lattice neighbour where the depth between them is continuous (no step of more than ``edge_tol`` in
-   log-depth between adjacent depth pixels, the renderer's edge test, checked at up to 1024 px), a fronto-parallel
-   patch across depth edges (as the renderer treats them).
+1. :func:`prepare_lattice` cuts the source view into a lattice of patches, one per target cell (``cells`` cells on
+   the frame's long side). Each patch is a point at its depth with two tangent vectors: the chord to its lattice
+   neighbour where the depth between them is continuous (no step of more than ``edge_tol`` in log-depth between
+   adjacent depth pixels, the renderer's edge test, checked at up to 1024 px), a fronto-parallel patch across depth
+   edges (as the renderer treats them).
 2. :func:`predict` moves the patches with each frame's camera and splats each one's projected area onto the target
-   cells, shared by the overlap of its box (its projected extent along each axis) with each cell (boxes over up to 8 cells). Border cells fold back
-   what the tent spreads over the frame's edge. A cell's coverage is its splatted area, clipped at 1; the
-   uncovered fraction is the mean of what is missing. Coverage needs no z-buffer (an occluded point still covers
-   its pixel); the stretched fraction is the coverage of patches whose largest singular value exceeds 2, with no
-   z-buffer either (a slight overestimate where a stretched background lies behind a foreground).
+   cells, shared by the overlap of its box (its projected extent along each axis) with each cell. A box of any size
+   costs 16 additions (a summed-area splat); a patch covers at most ``MAX_SS x MAX_SS`` target pixels per source
+   pixel, as the renderer's footprints do. What falls just past the frame's edge folds back onto the border cells.
+   A cell's coverage is its splatted area, clipped at 1; the uncovered fraction is the mean of what is missing.
+   Coverage needs no z-buffer (an occluded point still covers its pixel); the stretched fraction is the coverage
+   of patches whose largest singular value exceeds 2, with no z-buffer either (a slight overestimate where a
+   stretched background lies behind a foreground). An axis-aligned box is larger than a turned patch, so the model
+   errs towards predicting more uncovered, the safe side for a budget.
 
 The measured error against the real renderer at ``fill="none"`` is in ``BENCHMARKS.md`` ("Feasibility model"). The
 world is the source camera (frame 0 of a trajectory built by :func:`.build.build_trajectory` is the source view).
@@ -31,12 +34,13 @@ from .model import CameraTrajectory
 
 __all__ = ["DEFAULT_CELLS", "Feasibility", "Lattice", "feasibility", "predict", "prepare_lattice"]
 
-DEFAULT_CELLS = 64  #: target cells on the frame's long side
+DEFAULT_CELLS = 96  #: target cells on the frame's long side (one source patch each)
 EDGE_TOL = 0.05  #: the renderer's depth-edge test (log-depth step between adjacent pixels)
 STRETCH = 2.0  #: magnification above which a pixel counts as stretched
 NEAR_CLIP = 1e-3
+MIN_CELL_PX = 4  #: a cell spans at least this many pixels (the renderer's 3x3 footprints close smaller gaps)
+MAX_SS = 8  #: the renderer's footprint cap: a source pixel covers at most MAX_SS x MAX_SS target pixels
 _MAX_EDGE_SIDE = 1024  #: depth edges are found at up to this long side
-_SPANS = (1, 2, 4, 8)  #: box groups by the cells a box may span; a larger box is clipped to 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +56,7 @@ class Lattice:
     grid: tuple[int, int]
     cell: tuple[float, float]
     size: tuple[int, int]
+    pitch: tuple[float, float]  #: the patches' spacing ``(y, x)`` in source pixels
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,9 @@ def prepare_lattice(depth: np.ndarray | None, width: int, height: int, K_src: np
     if cells < 2:
         raise ValueError(f"cells must be >= 2, got {cells}")
     long = max(width, height)
+    cells = max(2, min(cells, long // MIN_CELL_PX))
     gx, gy = max(1, round(cells * width / long)), max(1, round(cells * height / long))
-    nx, ny = 2 * gx, 2 * gy
+    nx, ny = gx, gy  # one patch per target cell
     # depth at the working resolution: the lattice's positions and the edge test
     s = min(1.0, _MAX_EDGE_SIDE / max(depth.shape))
     dh, dw = max(ny, round(depth.shape[0] * s)), max(nx, round(depth.shape[1] * s))
@@ -129,7 +135,7 @@ def prepare_lattice(depth: np.ndarray | None, width: int, height: int, K_src: np
     f32 = np.float32
     return Lattice(X.reshape(-1, 3).T.astype(f32), tan_u.reshape(-1, 3).T.astype(f32),
                    tan_v.reshape(-1, 3).T.astype(f32), valid.reshape(-1), (gy, gx),
-                   (height / gy, width / gx), (height, width))
+                   (height / gy, width / gx), (height, width), (step_y, step_x))
 
 
 def _tangent(X: np.ndarray, link: np.ndarray, axis: int, flat: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -148,15 +154,15 @@ def _tangent(X: np.ndarray, link: np.ndarray, axis: int, flat: np.ndarray, z: np
     return np.where(n > 0, chord, flat[None, None, :] * z[..., None])
 
 
-_PAD = 9  #: cells of padding each side of the target grid (a box spans up to 8 + 1); all but the outermost ring fold back
+_PAD = 2  #: cells of padding each side of the target grid; all but the outermost ring fold back onto the border
 
 
-def _splat(acc: np.ndarray, base: np.ndarray, gu: np.ndarray, gv: np.ndarray, wu: np.ndarray, wv: np.ndarray,
-           w: np.ndarray, m: int) -> None:
+def _splat_direct(acc: np.ndarray, frame: np.ndarray, gu: np.ndarray, gv: np.ndarray, wu: np.ndarray,
+                  wv: np.ndarray, w: np.ndarray, m: int) -> None:
     """Add weights ``w`` of boxes ``wu x wv`` cells (each ``<= m``) centred at cell coordinates ``(gu, gv)`` to the
-    flat padded grids ``acc [F, gy+4, gx+4]`` (``base`` = each point's frame offset), each weight shared by the
-    box's overlap with each cell (``m + 1`` cells per axis)."""
-    H2, W2 = acc.shape[-2:]
+    padded grids ``acc [F, H2, W2]`` (of frames ``frame``), each weight shared by the box's overlap with the
+    ``(m + 1) x (m + 1)`` cells from the one holding its corner."""
+    F, H2, W2 = acc.shape
     u_lo = gu + (_PAD + 0.5) - 0.5 * wu  # the box in padded cell-edge coordinates
     v_lo = gv + (_PAD + 0.5) - 0.5 * wv
     u0, v0 = np.floor(u_lo), np.floor(v_lo)
@@ -164,13 +170,38 @@ def _splat(acc: np.ndarray, base: np.ndarray, gu: np.ndarray, gv: np.ndarray, wu
           for i in range(m + 1)]  # share of the box's width in the i-th cell from its first
     ov = [np.clip(np.minimum(v0 + i + 1.0, v_lo + wv) - np.maximum(v0 + i, v_lo), 0.0, None) / wv
           for i in range(m + 1)]
-    iu = np.clip(u0, 0, W2 - 1 - m).astype(np.int64)  # far away -> the dump ring
+    inside = (u0 >= 0) & (u0 <= W2 - 1 - m) & (v0 >= 0) & (v0 <= H2 - 1 - m)  # else wholly past the fold: dropped
+    iu = np.clip(u0, 0, W2 - 1 - m).astype(np.int64)
     iv = np.clip(v0, 0, H2 - 1 - m).astype(np.int64)
-    idx = base + iv * W2 + iu
+    idx = frame * (H2 * W2) + iv * W2 + iu
     offsets = (np.arange(m + 1)[:, None] * W2 + np.arange(m + 1)[None, :]).reshape(-1)  # [(m+1)^2], j-major
-    weights = (w * np.stack(ov))[:, None, :] * np.stack(ou)[None, :, :]  # [m+1 (j), m+1 (i), n]
+    weights = (np.where(inside, w, 0.0) * np.stack(ov))[:, None, :] * np.stack(ou)[None, :, :]  # [m+1, m+1, n]
     flat = acc.reshape(-1)
     flat += np.bincount((idx[None, :] + offsets[:, None]).reshape(-1), weights.reshape(-1), minlength=flat.size)
+
+
+def _edges(lo: np.ndarray, width: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The increments whose running sum over cells ``0..n-1`` is each cell's overlap with ``[lo, lo + width]``
+    (clipped to ``[0, n]``): ``(index [4, m], value [4, m])``, indices in ``0..n``."""
+    a, b = np.clip(lo, 0.0, n), np.clip(lo + width, 0.0, n)
+    ka, kb = np.floor(a), np.floor(b)
+    fa, fb = a - ka, b - kb
+    idx = np.stack([ka, ka + 1.0, kb, kb + 1.0]).clip(0, n).astype(np.int64)
+    return idx, np.stack([1.0 - fa, fa, fb - 1.0, -fb])
+
+
+def _splat_large(acc: np.ndarray, frame: np.ndarray, gu: np.ndarray, gv: np.ndarray, wu: np.ndarray,
+                 wv: np.ndarray, w: np.ndarray) -> None:
+    """:func:`_splat_direct` for boxes of any size at a fixed cost: each box adds the 4 x 4 increments
+    of its two axes' overlaps (:func:`_edges`) to a difference grid whose running sums along both axes are the
+    boxes' shares of every cell (a summed-area splat)."""
+    F, H2, W2 = acc.shape
+    iu, du = _edges(gu + (_PAD + 0.5) - 0.5 * wu, wu, W2)
+    iv, dv = _edges(gv + (_PAD + 0.5) - 0.5 * wv, wv, H2)
+    idx = (frame * ((H2 + 1) * (W2 + 1)))[None, None] + iv[:, None] * (W2 + 1) + iu[None, :]  # [4 (v), 4 (u), m]
+    val = (w / (wu * wv))[None, None] * dv[:, None] * du[None, :]
+    diff = np.bincount(idx.reshape(-1), val.reshape(-1), minlength=F * (H2 + 1) * (W2 + 1))
+    acc += diff.reshape(F, H2 + 1, W2 + 1).cumsum(axis=1).cumsum(axis=2)[:, :H2, :W2]
 
 
 def _fold(acc: np.ndarray) -> np.ndarray:
@@ -186,12 +217,22 @@ def _fold(acc: np.ndarray) -> np.ndarray:
     return a
 
 
+def _secant(x, y, z, xt, yt, zt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The projection of ``(x, y, z) + t/2`` minus that of ``(x, y, z) - t/2`` (homogeneous target pixels; both
+    ends in front of the camera where the mask is True)."""
+    zp, zm = z + 0.5 * zt, z - 0.5 * zt
+    ok = (zp > NEAR_CLIP) & (zm > NEAR_CLIP)
+    rp = np.where(ok, 1.0 / np.where(ok, zp, 1.0), 0.0).astype(np.float32)
+    rm = np.where(ok, 1.0 / np.where(ok, zm, 1.0), 0.0).astype(np.float32)
+    return (x + 0.5 * xt) * rp - (x - 0.5 * xt) * rm, (y + 0.5 * yt) * rp - (y - 0.5 * yt) * rm, ok
+
+
 def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibility:
     """Per-frame uncovered and stretched fractions for cameras ``K [F, 3, 3]`` (target pixels, ``lattice.size``)
     at ``cam_T_src [F, 4, 4]`` (source camera frame -> target camera).
 
-    Each patch is one box; patches are grouped by how many cells they may span (1, 2, 4 or 8; a larger one is
-    clipped to 8), so a magnified patch costs a few more additions, never a split."""
+    Each patch is one box: one spanning up to 2 cells is shared directly by the cells it touches, a larger one goes
+    through :func:`_splat_large`."""
     K = np.asarray(K, dtype=np.float64)
     T = np.asarray(cam_T_src, dtype=np.float64)
     if T.ndim != 3 or T.shape[1:] != (4, 4) or K.shape != (T.shape[0], 3, 3):
@@ -207,38 +248,41 @@ def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibili
     ok = lattice.valid[None, :] & (z > NEAR_CLIP)
     iz = np.where(ok, 1.0 / np.where(ok, z, 1.0), 0.0).astype(np.float32)
     U, V = x * iz, y * iz
-    a, b = (xu - U * zu) * iz, (xv - U * zv) * iz  # projected patch: u -> (a, c), v -> (b, d) target pixels
-    c, d = (yu - V * zu) * iz, (yv - V * zv) * iz
+    # the projected patch, u -> (a, c) and v -> (b, d) target pixels: the secant between its two edge midpoints
+    # along each axis (exact where the depth along the chord changes fast, e.g. ground near the horizon)
+    a, c, ok_u = _secant(x, y, z, xu, yu, zu)
+    b, d, ok_v = _secant(x, y, z, xv, yv, zv)
+    ok &= ok_u & ok_v
     det = a * d - b * c
     s2 = a * a + b * b + c * c + d * d
     smax = np.sqrt(0.5 * (s2 + np.sqrt(np.maximum(s2 * s2 - 4 * det * det, 0.0))))  # largest singular value
-    step = max(lattice.size[1] / (2 * gx), lattice.size[0] / (2 * gy))
-    lim = 4.0 * max(gx, gy)
+    step = max(lattice.pitch)
+    lim = 1e4
     gu = np.clip((U + 0.5) / cx - 0.5, -lim, lim).reshape(-1)
     gv = np.clip((V + 0.5) / cy - 0.5, -lim, lim).reshape(-1)
-    eu = np.maximum((np.abs(a) + np.abs(b)) / cx, 1e-3).reshape(-1)  # the box: the patch's extent, in cells
-    ev = np.maximum((np.abs(c) + np.abs(d)) / cy, 1e-3).reshape(-1)
-    w = np.where(ok, np.abs(det) / (cx * cy), 0.0).reshape(-1)  # its area, in cells
+    eu_, ev_ = np.abs(a) + np.abs(b), np.abs(c) + np.abs(d)
+    eu = np.maximum(eu_ / cx, 1e-3).reshape(-1)  # the box: the patch's extent, in cells
+    ev = np.maximum(ev_ / cy, 1e-3).reshape(-1)
+    # its area, in cells: at most MAX_SS^2 target pixels per source pixel, as the renderer's super-sampled footprints
+    cap = MAX_SS * MAX_SS * lattice.pitch[0] * lattice.pitch[1]
+    w = np.where(ok, np.minimum(np.abs(det), cap) / (cx * cy), 0.0).reshape(-1)
     big = (smax > STRETCH * step).reshape(-1)
-    span = np.maximum(eu, ev)
-    shape = (F, gy + 2 * _PAD, gx + 2 * _PAD)
-    cover, stretch = np.zeros(shape), np.zeros(shape)
-    frame_base = np.arange(F, dtype=np.int64) * (shape[1] * shape[2])
-    lo = 0.0
-    for m in _SPANS:
-        hi = m if m < _SPANS[-1] else np.inf
-        sel = np.flatnonzero((span > lo) & (span <= hi) & (w > 0))
-        lo = m
-        if sel.size == 0:
+    # one grid per frame for the coverage, then one per frame for the stretched patches (frame index F + f);
+    # a box spanning 1 or 2 cells is splatted directly (4 or 9 additions), a larger one by summed areas (16)
+    acc = np.zeros((2 * F, gy + 2 * _PAD, gx + 2 * _PAD))
+    group = np.where(w > 0, np.minimum(np.ceil(np.maximum(eu, ev)), 3.0), 0.0)
+    for m in (1, 2, 3):
+        ids = np.flatnonzero(group == m)
+        if ids.size == 0:
             continue
-        base = frame_base[sel // N]
-        args = (gu[sel], gv[sel], np.minimum(eu[sel], m), np.minimum(ev[sel], m))
-        _splat(cover, base, *args, w[sel], m)
-        bs = big[sel]
-        if bs.any():
-            _splat(stretch, base[bs], *(t[bs] for t in args), w[sel][bs], m)
-    cov = np.minimum(_fold(cover), 1.0)
-    st = np.minimum(_fold(stretch), 1.0)
+        n_cover = ids.size
+        ids = np.concatenate([ids, ids[big[ids]]])
+        frame = ids // N
+        frame[n_cover:] += F
+        args = (acc, frame, *(np.take(t, ids) for t in (gu, gv, eu, ev, w)))
+        _splat_direct(*args, m) if m < 3 else _splat_large(*args)
+    folded = np.minimum(_fold(acc), 1.0)
+    cov, st = folded[:F], folded[F:]
     return Feasibility(uncovered=(1.0 - cov).mean(axis=(1, 2)), stretched=st.mean(axis=(1, 2)))
 
 
