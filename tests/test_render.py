@@ -270,18 +270,32 @@ def test_iter_render_streams_progress_and_cancel():
     K, Ts = _orbit(7)
     img, depth = _textured(h, w), torch.ones(h, w)
     calls: list[tuple[int, int]] = []
-    chunks = list(iter_render(img, depth, K, K, Ts, chunk=3, progress=lambda d, t: calls.append((d, t))))
+    chunks = list(iter_render(img, depth, K, K, Ts, chunk=3, workers=1,
+                              progress=lambda d, t: calls.append((d, t))))
     assert [c.start for c in chunks] == [0, 3, 6] and [c.frames.shape[0] for c in chunks] == [3, 3, 1]
     assert calls == [(3, 7), (6, 7), (7, 7)]
     full = render_views(img, depth, K, K, Ts)
     assert torch.equal(torch.cat([c.frames for c in chunks]), full.frames)
+    # two workers: parts of ceil(3 / 2) frames render side by side, arrive in order, the same bytes
+    threads = torch.get_num_threads()
+    calls.clear()
+    two = list(iter_render(img, depth, K, K, Ts, chunk=3, workers=2, progress=lambda d, t: calls.append((d, t))))
+    assert [c.start for c in two] == [0, 2, 4, 6] and [c.frames.shape[0] for c in two] == [2, 2, 2, 1]
+    assert calls == [(2, 7), (4, 7), (6, 7), (7, 7)] and torch.get_num_threads() == threads
+    assert torch.cat([c.frames for c in two]).numpy().tobytes() == full.frames.numpy().tobytes()
+    assert torch.equal(torch.cat([c.visible for c in two]), full.visible)
+    with pytest.raises(RenderError, match="workers"):
+        iter_render(img, depth, K, K, Ts, workers=0)
     empty = render_views(img, depth, K, K, Ts[:0])
     assert empty.frames.shape == (0, 3, h, w) and empty.visible.shape == (0, h, w)
     with pytest.raises(RenderError):  # checked at call time, before iterating
         iter_render(img, depth, K, K, Ts, fill="smear")
-    with pytest.raises(Cancelled):
-        list(iter_render(img, depth, K, K, Ts, chunk=2, cancel=lambda: len(calls) > 3,
-                         progress=lambda d, t: calls.append((d, t))))
+    for workers in (1, 2):
+        calls.clear()
+        with pytest.raises(Cancelled):
+            list(iter_render(img, depth, K, K, Ts, chunk=2, workers=workers, cancel=lambda: len(calls) > 1,
+                             progress=lambda d, t: calls.append((d, t))))
+        assert len(calls) == 2 and torch.get_num_threads() == threads  # stopped at once, threads restored
 
 
 def test_bad_input_is_a_clear_value_error():

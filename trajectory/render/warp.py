@@ -30,7 +30,10 @@ Method ("forward depth, backward colour"):
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -141,9 +144,14 @@ def iter_render(
     edge_tol: float = 0.05,
     fill_tol: float = 0.1,
     max_supersample: int = 8,
+    workers: int | None = None,
 ) -> Iterator[RenderResult]:
-    """Render chunk by chunk: an iterator of :class:`RenderResult`, one per chunk of ``chunk`` frames (see
-    :func:`render_views`). Inputs are checked here, before the first chunk."""
+    """Render chunk by chunk: an iterator of :class:`RenderResult` parts in frame order (see
+    :func:`render_views`), at most ``chunk`` frames in flight. Inputs are checked here, before the first part.
+
+    ``workers`` (default :func:`default_workers`) parts of ``ceil(chunk / workers)`` frames render at once, each on
+    one thread; every frame is computed on its own, so the frames are the same bytes for any ``workers`` and
+    ``chunk``."""
     dep, ks, k, T, (ho, wo) = _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk)
     if not (near_clip > 0 and crack_tol >= 0 and edge_tol > 0 and fill_tol >= 0 and max_supersample >= 1):
         raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol >= 0; max_supersample >= 1")
@@ -154,7 +162,28 @@ def iter_render(
             torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
             torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32))
     tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample)
-    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol)
+    n_workers = default_workers(dev) if workers is None else int(workers)
+    if n_workers < 1:
+        raise RenderError(f"workers must be >= 1, got {workers}")
+    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol, n_workers)
+
+
+def default_workers(device: torch.device) -> int:
+    """Frames rendered at once: 2 on a CPU that torch runs on 2 or 3 threads (a frame's many small full-frame
+    passes scale poorly over torch's intra-op threads there, two frames side by side scale well), else 1 (more
+    cores: torch's own threads; a GPU: one stream)."""
+    return 2 if torch.device(device).type == "cpu" and torch.get_num_threads() in (2, 3) else 1
+
+
+@contextmanager
+def _one_thread_per_op() -> Iterator[None]:
+    """torch ops on one thread while parallel parts render (restored after)."""
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
 
 
 _WARP_BATCH = 1  # frames warped together: one frame's intermediates stay in cache (per-frame exact, so any size)
@@ -190,28 +219,51 @@ def _warp_chunk(src, P, p, parallax, out_hw, tol, channels: int) -> tuple[torch.
     return frames, zbuf
 
 
-def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol) -> Iterator[RenderResult]:
-    fill_tol = tol[3]
+def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol) -> RenderResult:
+    """Frames ``sl`` rendered, filled and wrapped."""
     P, p, parallax = cams
     ho, wo = out_hw
+    fill_tol = tol[3]
+    frames, zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, channels)
+    seen = (zbuf != SENTINEL).view(-1, ho, wo)
+    zt = torch.where(seen, key_depth(zbuf, src.idx_bits).view(-1, ho, wo), 0.0)
+    del zbuf
+    if fill == "background":
+        frames = background_fill(frames, seen, zt, fill_tol)
+    elif fill == "pushpull":
+        frames = pushpull_fill(frames, seen, zt, fill_tol)
+    else:
+        frames = frames.mul_(seen[:, None])
+    return RenderResult(frames, seen.to(torch.float32), zt, start=sl.start)
+
+
+def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, workers) -> Iterator[RenderResult]:
     src = prepare_source(image, dep, ks, tol[2])
-    n = P.shape[0]
-    for i0 in range(0, n, chunk):
-        poll(cancel, "render")
-        sl = slice(i0, min(n, i0 + chunk))
-        frames, zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, int(image.shape[0]))
-        seen = (zbuf != SENTINEL).view(-1, ho, wo)
-        zt = torch.where(seen, key_depth(zbuf, src.idx_bits).view(-1, ho, wo), 0.0)
-        del zbuf
-        if fill == "background":
-            frames = background_fill(frames, seen, zt, fill_tol)
-        elif fill == "pushpull":
-            frames = pushpull_fill(frames, seen, zt, fill_tol)
-        else:
-            frames = frames.mul_(seen[:, None])
-        if progress is not None:
-            progress(sl.stop, n)
-        yield RenderResult(frames, seen.to(torch.float32), zt, start=sl.start)
+    n = cams[0].shape[0]
+    step = -(-chunk // workers)
+    parts = [slice(i, min(n, i + step)) for i in range(0, n, step)]
+
+    def render(sl: slice) -> RenderResult:
+        return _render_part(src, cams, sl, out_hw, fill, int(image.shape[0]), tol)
+
+    if workers == 1:
+        for sl in parts:
+            poll(cancel, "render")
+            part = render(sl)
+            if progress is not None:
+                progress(sl.stop, n)
+            yield part
+        return
+    with _one_thread_per_op(), ThreadPoolExecutor(workers, thread_name_prefix="dtv-render") as pool:
+        pending: deque = deque()
+        for k, sl in enumerate(parts):
+            poll(cancel, "render")
+            pending.append(pool.submit(render, sl))
+            while pending and (len(pending) == workers or k + 1 == len(parts)):
+                part = pending.popleft().result()
+                if progress is not None:
+                    progress(part.start + part.frames.shape[0], n)
+                yield part
 
 
 def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, **kwargs) -> RenderResult:
