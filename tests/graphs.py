@@ -30,3 +30,18 @@ def error_type(details: object) -> str:
         if event == "execution_error":
             return str(data.get("exception_type", "")).rsplit(".", 1)[-1]
     return ""
+
+
+def upload_astronaut(client, side: int, top: int = 32, height: int | None = None) -> str:
+    """scikit-image's astronaut, a real photograph, resized to ``side`` square and cropped to rows
+    ``top..top+height`` (default ``side - 64``), uploaded through ``client``; returns the server's file name."""
+    import io
+
+    import skimage.data
+    from PIL import Image
+
+    h = side - 64 if height is None else height
+    img = Image.fromarray(skimage.data.astronaut()).resize((side, side)).crop((0, top, side, top + h))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return client.upload_image(f"astronaut_{side}x{h}.png", buf.getvalue())

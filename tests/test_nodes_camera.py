@@ -17,7 +17,7 @@ from draw_to_video.trajectory.camera.model import CameraTrajectory
 from draw_to_video.trajectory.camera.presets import PRESET_NAMES
 from draw_to_video.trajectory.stroke.format import DEDUP_EPS_PX, make_stroke_set
 
-from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text
+from graphs import CLEAR_ERRORS, error_type, link, preview_json, preview_text, upload_astronaut
 
 _counter = itertools.count(1)
 
@@ -29,13 +29,8 @@ def _circle_json(w=640, h=360) -> str:
 
 @pytest.fixture(scope="module")
 def photo(comfy_server) -> str:
-    """A real photograph (scikit-image's astronaut, 160x96 crop) uploaded to the test server."""
-    import skimage.data
-
-    img = Image.fromarray(skimage.data.astronaut()).resize((160, 160)).crop((0, 32, 160, 128))
-    buf = _io.BytesIO()
-    img.save(buf, format="PNG")
-    return comfy_server.client().upload_image("astronaut_160x96.png", buf.getvalue())
+    """A real photograph (scikit-image's astronaut) uploaded to the test server."""
+    return upload_astronaut(comfy_server.client(), 160)
 
 
 def _traj_node(**kw) -> dict:

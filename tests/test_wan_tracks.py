@@ -30,7 +30,7 @@ from draw_to_video.trajectory.poses.tracks import (
     wan_tracks,
 )
 
-from graphs import link, preview_json, preview_text
+from graphs import link, preview_json, preview_text, upload_astronaut
 
 W, H = 160, 96
 BOX = (slice(30, 66), slice(60, 100))  # rows, columns of the near box in the photo
@@ -262,12 +262,8 @@ def test_core_reads_our_tracks_and_wan_track_to_video_runs(tmp_path):
 
 @pytest.fixture(scope="module")
 def photo(comfy_server) -> str:
-    import skimage.data
-
-    img = Image.fromarray(skimage.data.astronaut()).resize((160, 160)).crop((0, 32, 160, 128))
-    buf = _io.BytesIO()
-    img.save(buf, format="PNG")
-    return comfy_server.client().upload_image("astronaut_160x96.png", buf.getvalue())
+    """A real photograph (scikit-image's astronaut) uploaded to the test server."""
+    return upload_astronaut(comfy_server.client(), 160)
 
 
 @pytest.fixture(scope="module")

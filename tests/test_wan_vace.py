@@ -33,7 +33,7 @@ from draw_to_video.trajectory.render.vace import (
 )
 
 from comfy_harness import COMFY, REPO
-from graphs import link, preview_text
+from graphs import link, preview_text, upload_astronaut
 
 TINY = REPO / ".cache" / "wan_tiny"
 TINY_VERSION = 1
@@ -253,12 +253,8 @@ def test_bad_inputs_give_one_clear_line(case, dilate, feather, hole):
 
 @pytest.fixture(scope="module")
 def photo(comfy_server) -> str:
-    import skimage.data
-
-    img = Image.fromarray(skimage.data.astronaut()).resize((168, 168)).crop((0, 32, 168, 136))
-    buf = _io.BytesIO()
-    img.save(buf, format="PNG")
-    return comfy_server.client().upload_image("astronaut_168x104.png", buf.getvalue())
+    """A real photograph (scikit-image's astronaut) uploaded to the test server."""
+    return upload_astronaut(comfy_server.client(), 168)
 
 
 def _graph(photo: str, **vace) -> dict:
