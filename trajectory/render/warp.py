@@ -282,8 +282,8 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     ho, wo = kwargs.get("out_hw") or tuple(image.shape[1:])
     shape = (n, int(image.shape[0]), int(ho), int(wo))
     f32 = {"dtype": torch.float32, "device": image.device}
-    out = RenderResult(torch.zeros(shape, **f32), torch.zeros(shape[:1] + shape[2:], **f32),
-                       torch.zeros(shape[:1] + shape[2:], **f32))
+    out = RenderResult(torch.empty(shape, **f32), torch.empty(shape[:1] + shape[2:], **f32),
+                       torch.empty(shape[:1] + shape[2:], **f32))  # every frame is written by one part
     for part in parts:
         sl = slice(part.start, part.start + part.frames.shape[0])
         out.frames[sl], out.visible[sl], out.depth[sl] = part.frames, part.visible, part.depth
