@@ -27,7 +27,7 @@ from draw_to_video.trajectory.render.depth import disparity_to_depth, stereo_cam
 from draw_to_video.trajectory.render.warp import render_views
 
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
-FILLS = ("background", "pushpull")
+FILLS = ("background", "pushpull", "layered")
 
 
 def pairs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, float, float, float, float, float]]:

@@ -34,7 +34,9 @@ class BulletTime(DTVNode):
                 io.Boolean.Input("round_trip", default=True,
                                  tooltip="Fly back to the start pose before resuming, so the clip continues "
                                          "seamlessly."),
-                io.Combo.Input("fill", options=FILLS, default="background", tooltip="How disocclusions are filled."),
+                io.Combo.Input("fill", options=FILLS, default="layered",
+                               tooltip="How holes are filled (layered: from the background across depth edges, a "
+                                       "smooth continuation elsewhere; the choices of the 2.5D render node)."),
             ],
             outputs=[io.Image.Output(display_name="images")],
         )

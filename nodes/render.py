@@ -34,10 +34,12 @@ class Render25D(DTVNode):
                 io.Image.Input("image", tooltip="The source image (the first image of the batch is used)."),
                 Depth.Input("depth", tooltip="Its depth, from a depth node or the approximate prior."),
                 Trajectory.Input("trajectory", tooltip="The camera path; the output has its frame count and size."),
-                io.Combo.Input("fill", options=FILLS, default="background",
-                               tooltip="How disocclusions are filled: background = from the far side of depth "
-                                       "edges (no smearing of the foreground), pushpull = depth-aware pyramid fill, "
-                                       "none = black."),
+                io.Combo.Input("fill", options=FILLS, default="layered",
+                               tooltip="How holes are filled: layered = across a depth edge from the background "
+                                       "only (no smearing of the foreground), elsewhere (the border a pan or "
+                                       "pull-back reveals) a smooth continuation, without streaks; background = "
+                                       "the farther of the nearest seen pixels along rows and columns; pushpull = "
+                                       "depth-aware pyramid fill; none = black."),
                 io.Int.Input("chunk", default=4, min=1, max=64,
                              tooltip="Frames rendered at once: higher is faster on a GPU, lower uses less memory."),
             ],

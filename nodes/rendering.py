@@ -12,10 +12,10 @@ from ..trajectory.checks import check_shape
 from ..trajectory.render.warp import iter_render
 from .base import DepthValue, cancel_hook
 
-FILLS = ["background", "pushpull", "none"]
+FILLS = ["layered", "background", "pushpull", "none"]
 
 
-def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, fill: str = "background",
+def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, fill: str = "layered",
                 chunk: int = 4) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Render ``traj`` over ``image [B,H,W,C]`` (ComfyUI IMAGE; the first image) -> (frames IMAGE, visible MASK,
     depth ``[F,H',W']``).

@@ -2,7 +2,10 @@
 
 A disocclusion exposes what was *behind* the foreground, so a hole must be filled from its far side.
 
-* :func:`background_fill` (default): for every hole pixel take the nearest seen pixel in the four axis
+* :func:`.holefill_layered.layered_fill` (default): holes across a depth edge are filled from the background
+  layer only, every other hole (the bands a pan or a pull-back reveals at the image border, holes inside one
+  surface) by a smooth continuation of everything around it; see :mod:`.holefill_layered`.
+* :func:`background_fill`: for every hole pixel take the nearest seen pixel in the four axis
   directions (run-length search over the hole pixels only), keep only the candidates whose depth is within
   ``tol`` of the farthest one (the background side of the depth edge) and blend those by inverse distance.
   Holes reached from fewer than two directions (bands and corners revealed at the image border by a pull-back or
@@ -11,8 +14,9 @@ A disocclusion exposes what was *behind* the foreground, so a hole must be fille
   ``tol`` of the block's farthest depth (and averages depth the same way), then pulls the coarse levels back into
   the holes. Smooth, but next to a wide hole it can still pick up foreground from blocks that hold no background.
 
-Both take ``colour [B,C,H,W]``, ``seen [B,H,W]`` bool and ``depth [B,H,W]`` (> 0 where seen) and return the
-filled colour, equal to the input where ``seen`` (:func:`background_fill` fills a contiguous ``colour`` in place).
+All take ``colour [B,C,H,W]``, ``seen [B,H,W]`` bool and ``depth [B,H,W]`` (> 0 where seen) and return the
+filled colour, equal to the input where ``seen`` (:func:`background_fill` and ``layered_fill`` fill a contiguous
+``colour`` in place).
 """
 
 from __future__ import annotations
@@ -36,15 +40,12 @@ def _run_ends(key: torch.Tensor, pos: torch.Tensor, n: int) -> tuple[torch.Tenso
     return pos[start] - 1, pos[end] + 1
 
 
-def background_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float = 0.1) -> torch.Tensor:
-    """Fill ``~seen`` from the farther of the nearest seen pixels left/right/up/down (see module docstring).
-
-    Works on the hole pixels only (run-length search along rows and columns); ``colour`` must be contiguous and
-    is filled in place (and returned)."""
-    b, c, h, w = colour.shape
-    holes = (~seen).view(-1).nonzero().squeeze(1)
-    if holes.numel() == 0:
-        return colour
+def _axis_neighbours(seen: torch.Tensor, holes: torch.Tensor, depth: torch.Tensor):
+    """For the flat indices ``holes`` of ``~seen [B,H,W]``: ``frame``, ``pix`` (index in the frame), ``row``, ``col``
+    and, for the nearest seen pixel to the left, right, up and down, ``(src_pix, ok, zc, along_row, nb)``: its index
+    in the frame (the hole's own where none), whether there is one before the image border, its depth (0 where
+    none), the axis and its position on that axis."""
+    b, h, w = seen.shape
     frame, pix = torch.div(holes, h * w, rounding_mode="floor"), holes % (h * w)
     row, col = torch.div(pix, w, rounding_mode="floor"), pix % w
     left, right = _run_ends(holes, col, w)
@@ -54,12 +55,29 @@ def background_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tenso
     up, down = torch.empty_like(up_o), torch.empty_like(down_o)
     up[order], down[order] = up_o, down_o
     zflat = depth.reshape(-1)
-    cands = []
+    sides = []
     for nb, limit, along_row in ((left, -1, True), (right, w, True), (up, -1, False), (down, h, False)):
         ok = nb != limit
         src_pix = torch.where(ok, row * w + nb if along_row else nb * w + col, pix)
-        dist = ((col if along_row else row) - nb).abs().clamp_min(1).to(colour.dtype)
         zc = torch.where(ok, zflat.index_select(0, frame * (h * w) + src_pix), 0.0)
+        sides.append((src_pix, ok, zc, along_row, nb))
+    return frame, pix, row, col, sides
+
+
+def background_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float = 0.1) -> torch.Tensor:
+    """Fill ``~seen`` from the farther of the nearest seen pixels left/right/up/down (see module docstring).
+
+    Works on the hole pixels only (run-length search along rows and columns); ``colour`` must be contiguous and
+    is filled in place (and returned)."""
+    b, c, h, w = colour.shape
+    holes = (~seen).view(-1).nonzero().squeeze(1)
+    if holes.numel() == 0:
+        return colour
+    frame, pix, row, col, sides = _axis_neighbours(seen, holes, depth)
+    zflat = depth.reshape(-1)
+    cands = []
+    for src_pix, ok, zc, along_row, nb in sides:
+        dist = ((col if along_row else row) - nb).abs().clamp_min(1).to(colour.dtype)
         cands.append((src_pix, ok, zc, dist))
     zmax = torch.stack([zc for _, _, zc, _ in cands]).amax(0)
     flat = colour.view(-1)

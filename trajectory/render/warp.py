@@ -25,7 +25,7 @@ Method ("forward depth, backward colour"):
    **visible**. Continuous = log-depths within ``crack_tol``, or inverse depths whose translation parallax
    differs by under one pixel (``f (|t_xy| + |t_z| r_max) |1/z1 - 1/z2| < 1``; so under a pure rotation every
    such gap is a crack). Any other empty pixel is a disocclusion or outside the source view: ``visible = 0``,
-   filled by :mod:`.holefill` (``fill``).
+   filled by :mod:`.holefill` / :mod:`.holefill_layered` (``fill``).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import torch
 
 from ..checks import CancelFn, ProgressFn, check_shape, poll
 from .holefill import background_fill, pushpull_fill
+from .holefill_layered import layered_fill
 from .warpcore import (
     SENTINEL,
     close_see_through,
@@ -56,7 +57,7 @@ from .warpcore import (
     splat,
 )
 
-FillMode = Literal["background", "pushpull", "none"]
+FillMode = Literal["layered", "background", "pushpull", "none"]
 
 
 class RenderError(ValueError):
@@ -112,8 +113,8 @@ def _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk):
     ho, wo = (int(image.shape[1]), int(image.shape[2])) if out_hw is None else (int(out_hw[0]), int(out_hw[1]))
     if ho < 1 or wo < 1:
         raise RenderError(f"out_hw must be positive, got {out_hw}")
-    if fill not in ("background", "pushpull", "none"):
-        raise RenderError(f"fill must be 'background', 'pushpull' or 'none', got {fill!r}")
+    if fill not in ("layered", "background", "pushpull", "none"):
+        raise RenderError(f"fill must be 'layered', 'background', 'pushpull' or 'none', got {fill!r}")
     if int(chunk) < 1:
         raise RenderError(f"chunk must be >= 1, got {chunk}")
     return dep, ks, k, T, (ho, wo)
@@ -135,7 +136,7 @@ def iter_render(
     cam_T_src: torch.Tensor | np.ndarray,
     *,
     out_hw: tuple[int, int] | None = None,
-    fill: FillMode = "background",
+    fill: FillMode = "layered",
     chunk: int = 4,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -228,7 +229,9 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol) -> Rend
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     zt = torch.where(seen, key_depth(zbuf, src.idx_bits).view(-1, ho, wo), 0.0)
     del zbuf
-    if fill == "background":
+    if fill == "layered":
+        frames = layered_fill(frames, seen, zt, fill_tol)
+    elif fill == "background":
         frames = background_fill(frames, seen, zt, fill_tol)
     elif fill == "pushpull":
         frames = pushpull_fill(frames, seen, zt, fill_tol)
@@ -271,11 +274,11 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     point) from ``K_src [3,3]`` to cameras ``K [F,3,3]`` (or one ``[3,3]``) at ``cam_T_src [F,4,4]``.
 
     Keyword arguments as :func:`iter_render`: ``out_hw=(H', W')`` (default the source size; ``K`` is for it),
-    ``fill`` ("background" default, "pushpull", "none"), ``chunk`` frames at a time (bounds the intermediates),
-    ``progress(done, total)``, ``cancel()`` (a true return raises :class:`..checks.Cancelled`), ``near_clip``,
-    ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge), ``fill_tol``,
-    ``max_supersample``. Returns the stacked :class:`RenderResult` (written chunk by chunk into preallocated
-    outputs; use :func:`iter_render` to stream instead).
+    ``fill`` ("layered" default, "background", "pushpull", "none"), ``chunk`` frames at a time (bounds the
+    intermediates), ``progress(done, total)``, ``cancel()`` (a true return raises :class:`..checks.Cancelled`),
+    ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
+    ``fill_tol``, ``max_supersample``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
+    preallocated outputs; use :func:`iter_render` to stream instead).
     """
     parts = iter_render(image, depth, K_src, K, cam_T_src, **kwargs)  # validates everything first
     n = 1 if len(np.shape(cam_T_src)) == 2 else int(np.shape(cam_T_src)[0])
