@@ -123,7 +123,7 @@ def result_thumbnail(graph: dict) -> Image.Image:
                            overscan=cam.get("overscan", 1.0))
         traj = build_trajectory(parse_strokes(text) if text else None, opts, depth=depth.numpy().astype(np.float64))
         r = render_views(img, depth, torch.tensor(traj.source_K(w, h)), torch.tensor(traj.K),
-                         torch.tensor(traj.cam_T_world()), fill="background")
+                         torch.tensor(traj.cam_T_world()), fill="layered")
         picks = [24] if len(cams) > 1 else [0, 8, 16, 24]
         frames += [(r.frames[i].permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8) for i in picks]
     tiles = [Image.fromarray(f).resize((THUMB_W, round(THUMB_W * h / w)), Image.LANCZOS) for f in frames[:4]]
