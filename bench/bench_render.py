@@ -9,6 +9,7 @@ byte for byte (PSNR where they differ).
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -24,11 +25,12 @@ import torch
 from report import append_section
 
 from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth, stereo_cameras
-from draw_to_video.trajectory.render.warp import render_views
+from draw_to_video.trajectory.render.warp import iter_render, render_views
 
 W, H, N = 1024, 576, 121
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
-MOVES, FILLS = ("pan", "orbit", "dolly-in"), ("none", "background", "pushpull")
+MOVES, FILLS = ("pan", "orbit", "dolly-in"), ("none", "layered", "background", "pushpull")
+NODE_FILL = inspect.signature(iter_render).parameters["fill"].default  # the renderer's (and node's) default
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_output", "render_golden")
 
 
@@ -156,24 +158,26 @@ def main() -> None:
     rows = []
     frames_mb = N * 3 * H * W * 4 / 2**20  # the stacked output frames alone (float32)
     for kind in MOVES:
-        for fill in ("none", "background"):
+        for fill in ("none", NODE_FILL):
             r = run_child(kind, fill)
-            rows.append([kind, "warp only" if fill == "none" else "warp + fill (node default)", round(r["fps"], 1),
+            rows.append([kind, "warp only" if fill == "none" else f"warp + fill ({fill}, node default)",
+                         round(r["fps"], 1),
                          round(r["cpu_ms"], 1), round(2000.0 / r["cpu_ms"], 1), round(r["kornia_ms"], 1),
                          round(r["cpu_ms"] / r["kornia_ms"], 2), round(r["rss_mb"]), round(r["rss_mb"] / frames_mb, 2),
-                         round(r["visible"], 3), round(r["load"], 1)])
+                         round(r["rss_mb"] / (frames_mb * 5 / 3), 2), round(r["visible"], 3), round(r["load"], 1)])
     append_section(
         "Depth-warp renderer speed, 1024x576, 121 frames (CPU)",
         ["move", "stage", "fps (2 threads, wall)", "CPU ms/frame (1 thread)", "2-core bound fps (2000 / CPU ms)",
          "kornia CPU ms/frame (1 thread)", "CPU time / kornia", "peak RSS growth MB", "RSS growth / frames' bytes",
-         "visible", "load avg"], rows,
+         "RSS growth / all outputs' bytes", "visible", "load avg"], rows,
         reference="kornia.geometry.depth.warp_frame_depth (backward warp by a known target depth, bilinear "
                   "grid_sample, no z-buffer or fill) on the same image, depth and cameras, same run, same chunks "
                   "of 4 (ratio column); target 25 fps on 2 cores",
         notes="fps: the whole 121-frame clip through render_views (outputs stacked as the node gets them), 2 torch "
-              "threads, wall clock. CPU ms: time.process_time of one torch thread over the middle 16 frames; the "
+              "threads (the renderer then renders two parts of each chunk side by side, one thread each), wall clock. CPU ms: time.process_time of one torch thread over the middle 16 frames; the "
               "2-core bound assumes both cores. Peak RSS growth (ru_maxrss, fresh subprocess) includes the "
-              f"stacked outputs: frames ({frames_mb:.0f} MB) plus visible and depth (1/3 of that each). Scene: "
+              f"stacked outputs: frames ({frames_mb:.0f} MB) plus visible and depth (1/3 of that each; all outputs "
+              f"{frames_mb * 5 / 3:.0f} MB). Scene: "
               "Middlebury motorcycle with its ground-truth depth (median 1). dolly-in magnifies the foreground "
               "(per-point Jacobian, 3x3 and super-sampled footprints), and so does the orbit near its end; pan "
               "takes the fast path. The machine's 2 cores are shared with other jobs (load avg column), so "

@@ -9,23 +9,13 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
+from cameras import intrinsics, pose
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from draw_to_video.trajectory.render.depth import disparity_to_depth, stereo_cameras
 from draw_to_video.trajectory.render.holefill_layered import layered_fill
 from draw_to_video.trajectory.render.warp import render_views
-
-
-def _K(f: float, cx: float, cy: float) -> torch.Tensor:
-    return torch.tensor([[f, 0.0, cx], [0.0, f, cy], [0.0, 0.0, 1.0]], dtype=torch.float64)
-
-
-def _pose(rvec=(0.0, 0.0, 0.0), t=(0.0, 0.0, 0.0)) -> torch.Tensor:
-    T = np.eye(4)
-    T[:3, :3] = cv2.Rodrigues(np.asarray(rvec, dtype=np.float64))[0]
-    T[:3, 3] = t
-    return torch.from_numpy(T)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -64,15 +54,15 @@ def _box_scene(h: int = 96, w: int = 160):
     box = (slice(32, 64), slice(64, 96))
     img[(slice(None), *box)] = torch.tensor([1.0, 0.0, 0.0])[:, None, None]
     depth[box] = 1.0
-    return img, depth, _K(80.0, (w - 1) / 2, (h - 1) / 2)
+    return img, depth, intrinsics(80.0, 80.0, (w - 1) / 2, (h - 1) / 2)
 
 
 MOVES = {  # camera moves that uncover the wall behind the box on different sides (and reveal border bands)
-    "truck": _pose(t=(-0.25, 0.0, 0.0)),
-    "pedestal": _pose(t=(0.0, 0.2, 0.0)),
-    "diagonal": _pose(t=(0.18, -0.15, 0.0)),
-    "pull_back": _pose(t=(0.0, 0.0, 0.6)),
-    "orbit": _pose(rvec=(0.0, 0.08, 0.0), t=(-0.3, 0.0, 0.03)),
+    "truck": pose(t=(-0.25, 0.0, 0.0)),
+    "pedestal": pose(t=(0.0, 0.2, 0.0)),
+    "diagonal": pose(t=(0.18, -0.15, 0.0)),
+    "pull_back": pose(t=(0.0, 0.0, 0.6)),
+    "orbit": pose(rvec=(0.0, 0.08, 0.0), t=(-0.3, 0.0, 0.03)),
 }
 
 
@@ -108,7 +98,7 @@ def test_border_band_fades_instead_of_streaking():
     """A truck reveals a band at the image border that no source pixel covers: the fill continues the wall
     smoothly (its 4 px checks average out away from the edge) instead of repeating the edge column per row."""
     img, depth, K = _box_scene()
-    res = render_views(img, depth, K, K[None], _pose(t=(-0.8, 0.0, 0.0))[None])  # the wall moves 16 px left
+    res = render_views(img, depth, K, K[None], pose(t=(-0.8, 0.0, 0.0))[None])  # the wall moves 16 px left
     vis = res.visible[0] > 0
     band = ~vis[:, -12:]
     assert bool(band.all()), "the truck must reveal a band of at least 12 columns at the right border"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
+from cameras import intrinsics, pose
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,17 +18,6 @@ from draw_to_video.trajectory.render.depth import disparity_to_depth
 from draw_to_video.trajectory.render.warp import RenderError, iter_render, render_views
 
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
-
-
-def _K(fx: float, fy: float, cx: float, cy: float) -> torch.Tensor:
-    return torch.tensor([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]], dtype=torch.float64)
-
-
-def _pose(rvec=(0.0, 0.0, 0.0), t=(0.0, 0.0, 0.0)) -> torch.Tensor:
-    T = np.eye(4)
-    T[:3, :3] = cv2.Rodrigues(np.asarray(rvec, dtype=np.float64))[0]
-    T[:3, 3] = t
-    return torch.from_numpy(T)
 
 
 def _textured(h: int, w: int, seed: int = 0) -> torch.Tensor:
@@ -39,12 +29,12 @@ def _textured(h: int, w: int, seed: int = 0) -> torch.Tensor:
 
 def test_single_pixel_lands_where_K_R_X_plus_t_says():
     h, w = 23, 41  # non-square; asymmetric intrinsics on both sides, different output size
-    Ks, Kt = _K(30.0, 22.0, 19.3, 10.6), _K(27.0, 35.0, 16.2, 13.9)
+    Ks, Kt = intrinsics(30.0, 22.0, 19.3, 10.6), intrinsics(27.0, 35.0, 16.2, 13.9)
     img = torch.zeros(1, h, w)
     i0, j0, z0 = 9, 26, 2.5
     img[0, i0, j0] = 1.0
     depth = torch.full((h, w), z0)
-    T = _pose((0.03, -0.05, 0.02), (0.11, -0.07, 0.2))
+    T = pose((0.03, -0.05, 0.02), (0.11, -0.07, 0.2))
     res = render_views(img, depth, Ks, Kt[None], T[None], out_hw=(21, 37), fill="none")
     X = z0 * np.linalg.inv(Ks.numpy()) @ np.array([j0, i0, 1.0])
     Y = T.numpy()[:3, :3] @ X + T.numpy()[:3, 3]
@@ -58,11 +48,11 @@ def test_single_pixel_lands_where_K_R_X_plus_t_says():
 def test_every_pixel_samples_the_exact_source_position():
     """Coordinate ramps (bilinear sampling is exact on them) read back the source position of every target pixel."""
     h, w, ho, wo = 23, 41, 21, 37
-    Ks, Kt = _K(30.0, 22.0, 19.3, 10.6), _K(27.0, 35.0, 16.2, 13.9)
+    Ks, Kt = intrinsics(30.0, 22.0, 19.3, 10.6), intrinsics(27.0, 35.0, 16.2, 13.9)
     iy, ix = np.mgrid[:h, :w].astype(np.float32)
     img = torch.from_numpy(np.stack([ix / (w - 1), iy / (h - 1)]))
     z0 = 2.5
-    T = _pose((0.03, -0.05, 0.02), (0.11, -0.07, 0.2)).numpy()
+    T = pose((0.03, -0.05, 0.02), (0.11, -0.07, 0.2)).numpy()
     res = render_views(img, torch.full((h, w), z0), Ks, Kt[None], torch.from_numpy(T)[None], out_hw=(ho, wo))
     # exact inverse: plane z = z0 in the source -> homography target -> source
     n = np.array([0.0, 0.0, 1.0])
@@ -79,7 +69,7 @@ def test_every_pixel_samples_the_exact_source_position():
 
 def test_identity_camera_reproduces_input():
     h, w = 31, 47
-    K = _K(40.0, 33.0, 21.7, 14.2)
+    K = intrinsics(40.0, 33.0, 21.7, 14.2)
     img = _textured(h, w)
     depth = 0.5 + 3 * torch.rand(h, w, generator=torch.Generator().manual_seed(1))
     res = render_views(img, depth, K, K[None], torch.eye(4, dtype=torch.float64)[None])
@@ -90,9 +80,9 @@ def test_identity_camera_reproduces_input():
 
 def test_pure_rotation_is_depth_independent():
     h, w = 40, 56
-    Ks, Kt = _K(50.0, 46.0, 27.5, 19.0), _K(55.0, 50.0, 28.0, 20.5)
+    Ks, Kt = intrinsics(50.0, 46.0, 27.5, 19.0), intrinsics(55.0, 50.0, 28.0, 20.5)
     img = _textured(h, w, 2)
-    T = _pose((0.05, -0.12, 0.04))[None]
+    T = pose((0.05, -0.12, 0.04))[None]
     flat = render_views(img, torch.ones(h, w), Ks, Kt[None], T, fill="none")
     bumpy_depth = 0.4 + 5 * torch.rand(h, w, generator=torch.Generator().manual_seed(3))  # a depth edge per pixel
     bumpy = render_views(img, bumpy_depth, Ks, Kt[None], T, fill="none")
@@ -104,14 +94,14 @@ def test_pure_rotation_is_depth_independent():
 
 def test_dolly_zoom_keeps_subject_plane():
     h, w = 48, 64
-    K = _K(60.0, 60.0, 31.5, 23.5)
+    K = intrinsics(60.0, 60.0, 31.5, 23.5)
     img = _textured(h, w, 4)
     depth = torch.full((h, w), 4.0)
     depth[14:34, 20:44] = 1.0  # subject plane at 1
     d = 0.3  # camera moves forward by d and zooms out so the plane at 1 keeps its size
     Kt = K.clone()
     Kt[0, 0] = Kt[1, 1] = 60.0 * (1.0 - d)
-    res = render_views(img, depth, K, Kt[None], _pose(t=(0, 0, -d))[None])
+    res = render_views(img, depth, K, Kt[None], pose(t=(0, 0, -d))[None])
     inner = (slice(16, 32), slice(22, 42))
     assert (res.frames[0][:, inner[0], inner[1]] - img[:, inner[0], inner[1]]).abs().max() < 1e-4
     assert bool((res.visible[0][inner] == 1).all())
@@ -120,14 +110,14 @@ def test_dolly_zoom_keeps_subject_plane():
 
 def test_near_square_occludes_and_disocclusion_is_filled_with_far_colour():
     h, w = 40, 80
-    K = _K(50.0, 50.0, 39.5, 19.5)
+    K = intrinsics(50.0, 50.0, 39.5, 19.5)
     img = torch.zeros(3, h, w)
     img[2] = 1.0  # far plane: blue
     depth = torch.full((h, w), 4.0)
     img[:, 12:28, 30:50] = torch.tensor([1.0, 0.0, 0.0])[:, None, None]  # near square: red
     depth[12:28, 30:50] = 1.0
     tx = 0.2  # camera moves right: near shifts left by 10 px, far by 2.5 px
-    res = render_views(img, depth, K, K[None], _pose(t=(-tx, 0, 0))[None], fill="background")
+    res = render_views(img, depth, K, K[None], pose(t=(-tx, 0, 0))[None], fill="background")
     f, vis = res.frames[0], res.visible[0]
     # the square lands at columns 20..39 and covers the far plane there (z-buffer)
     assert torch.allclose(f[:, 14:26, 21:39], torch.tensor([1.0, 0, 0])[:, None, None], atol=1e-4)
@@ -138,7 +128,7 @@ def test_near_square_occludes_and_disocclusion_is_filled_with_far_colour():
     filled = f[:, 14:26, 41:46]
     assert bool((filled[2] > 0.95).all()) and bool((filled[0] < 0.05).all())  # far (blue), not smeared red
     assert bool((vis[14:26, 5:15] == 1).all())
-    none = render_views(img, depth, K, K[None], _pose(t=(-tx, 0, 0))[None], fill="none")
+    none = render_views(img, depth, K, K[None], pose(t=(-tx, 0, 0))[None], fill="none")
     assert float(none.frames[0][:, 14:26, 41:46].abs().max()) == 0.0
 
 
@@ -148,11 +138,11 @@ def test_a_slightly_magnified_near_surface_hides_what_is_behind_it(push):
     point, below the footprint threshold): its points leave one-pixel gaps, and the far plane must not show through
     them (no lattice of far lines across the near surface, issue 18); frame 0 stays the image exactly."""
     h, w = 60, 80
-    K = _K(60.0, 60.0, 39.5, 29.5)
+    K = intrinsics(60.0, 60.0, 39.5, 29.5)
     img = _textured(h, w, seed=3)
     depth = torch.full((h, w), 6.0)
     depth[15:45, 20:60] = 1.0
-    res = render_views(img, depth, K, K.expand(2, 3, 3), torch.stack([_pose(), _pose(t=(0, 0, -push))]))
+    res = render_views(img, depth, K, K.expand(2, 3, 3), torch.stack([pose(), pose(t=(0, 0, -push))]))
     assert torch.allclose(res.frames[0], img, atol=5e-5) and bool((res.visible[0] == 1).all())
     # the magnified square spans centre +- half-size * m; its band next to the edge lies over far points that were
     # beside it in the photo (they are behind it now, and showed through its gaps)
@@ -174,9 +164,9 @@ def test_a_slightly_magnified_near_surface_hides_what_is_behind_it(push):
 @pytest.mark.parametrize("fill", ["background", "pushpull"])
 def test_pull_back_reveals_borders_that_get_filled(fill):
     h, w = 36, 60
-    K = _K(45.0, 45.0, 29.5, 17.5)
+    K = intrinsics(45.0, 45.0, 29.5, 17.5)
     img = _textured(h, w, 5)
-    res = render_views(img, torch.full((h, w), 2.0), K, K[None], _pose(t=(0, 0, 1.0))[None], fill=fill)
+    res = render_views(img, torch.full((h, w), 2.0), K, K[None], pose(t=(0, 0, 1.0))[None], fill=fill)
     vis = res.visible[0]
     assert bool((vis[:, :4] == 0).all()) and bool((vis[:3] == 0).all())
     assert bool((vis[h // 2 - 4: h // 2 + 4, w // 2 - 4: w // 2 + 4] == 1).all())
@@ -188,12 +178,12 @@ def test_pull_back_reveals_borders_that_get_filled(fill):
 def test_zoom_in_leaves_no_cracks_and_samples_correctly(zoom):
     """Nearest (< 1.25), 3x3 (<= 2) and super-sampled (> 2) footprints: no holes, correct texture."""
     h, w = 40, 64
-    K = _K(50.0, 48.0, 31.5, 19.5)
+    K = intrinsics(50.0, 48.0, 31.5, 19.5)
     img = _textured(h, w, 6)
     Kt = K.clone()
     Kt[0, 0] *= zoom
     Kt[1, 1] *= zoom
-    T = _pose((0.0, 0.0, 0.05))  # with a little roll, so the footprint is not axis-aligned
+    T = pose((0.0, 0.0, 0.05))  # with a little roll, so the footprint is not axis-aligned
     res = render_views(img, torch.full((h, w), 3.0), K, Kt[None], T[None], fill="none")
     assert bool((res.visible == 1).all())
     # reference: exact inverse map through the plane, sampled bilinearly by OpenCV
@@ -208,9 +198,9 @@ def test_zoom_in_leaves_no_cracks_and_samples_correctly(zoom):
 
 def test_points_behind_camera_are_dropped():
     h, w = 20, 30
-    K = _K(20.0, 20.0, 14.5, 9.5)
+    K = intrinsics(20.0, 20.0, 14.5, 9.5)
     depth = torch.linspace(0.5, 3.0, w).expand(h, w).contiguous()
-    res = render_views(_textured(h, w), depth, K, K[None], _pose((0, math.radians(100), 0), (0, 0, 0.5))[None])
+    res = render_views(_textured(h, w), depth, K, K[None], pose((0, math.radians(100), 0), (0, 0, 0.5))[None])
     assert torch.isfinite(res.frames).all() and res.visible.mean() < 0.6
 
 
@@ -219,9 +209,9 @@ def test_stereo_motorcycle_left_to_right_psnr():
     f, cx, cy, doffs, baseline = 994.978, 311.193, 254.877, 31.086, 193.001  # skimage docstring calibration
     depth, valid = disparity_to_depth(disp, f, baseline, doffs=doffs)
     assert 0.9 < valid.float().mean() < 1.0  # inf marks the pixels without ground truth
-    Kl, Kr = _K(f, f, cx, cy), _K(f, f, cx + doffs, cy)
+    Kl, Kr = intrinsics(f, f, cx, cy), intrinsics(f, f, cx + doffs, cy)
     img = torch.from_numpy(left).permute(2, 0, 1).float() / 255
-    res = render_views(img, depth, Kl, Kr[None], _pose(t=(-baseline, 0, 0))[None])
+    res = render_views(img, depth, Kl, Kr[None], pose(t=(-baseline, 0, 0))[None])
     m = res.visible[0] > 0
     mse = ((res.frames[0] - torch.from_numpy(right).permute(2, 0, 1).float() / 255) ** 2).mean(0)[m].mean()
     psnr = 10 * math.log10(1 / float(mse))
@@ -236,9 +226,9 @@ def test_stereo_aloe_left_to_right_psnr():
     assert gt.shape == left.shape[:2] == right.shape[:2]  # full-size Aloe: GT is disparity in pixels, 0 = unknown
     f, baseline = 1000.0, 1.0  # any consistent pair: only f * baseline / depth = disparity matters
     depth, _ = disparity_to_depth(np.where(gt > 0, gt, np.nan), f, baseline)
-    K = _K(f, f, left.shape[1] / 2, left.shape[0] / 2)
+    K = intrinsics(f, f, left.shape[1] / 2, left.shape[0] / 2)
     img = torch.from_numpy(left).permute(2, 0, 1).float() / 255
-    res = render_views(img, depth, K, K[None], _pose(t=(-baseline, 0, 0))[None], fill="none")
+    res = render_views(img, depth, K, K[None], pose(t=(-baseline, 0, 0))[None], fill="none")
     m = res.visible[0] > 0
     mse = ((res.frames[0] - torch.from_numpy(right).permute(2, 0, 1).float() / 255) ** 2).mean(0)[m].mean()
     psnr = 10 * math.log10(1 / float(mse))
@@ -247,8 +237,8 @@ def test_stereo_aloe_left_to_right_psnr():
 
 
 def _orbit(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    K = _K(40.0, 38.0, 23.5, 15.5)
-    Ts = torch.stack([_pose((0.0, 0.08 * i, 0.01 * i), (-0.05 * i, 0.01 * i, -0.06 * i)) for i in range(n)])
+    K = intrinsics(40.0, 38.0, 23.5, 15.5)
+    Ts = torch.stack([pose((0.0, 0.08 * i, 0.01 * i), (-0.05 * i, 0.01 * i, -0.06 * i)) for i in range(n)])
     return K, Ts
 
 
@@ -299,7 +289,7 @@ def test_iter_render_streams_progress_and_cancel():
 
 
 def test_bad_input_is_a_clear_value_error():
-    img, depth, K, T = torch.rand(3, 8, 9), torch.ones(8, 9), _K(5, 5, 4, 4), torch.eye(4)[None]
+    img, depth, K, T = torch.rand(3, 8, 9), torch.ones(8, 9), intrinsics(5, 5, 4, 4), torch.eye(4)[None]
     for kwargs in ({"depth": torch.ones(9, 8)}, {"K_src": torch.zeros(3, 3)}, {"cam_T_src": torch.ones(2, 3, 3)},
                    {"image": torch.full((3, 8, 9), float("nan"))}, {"K": K.expand(2, 3, 3)}):
         args = {"image": img, "depth": depth, "K_src": K, "K": K[None], "cam_T_src": T} | kwargs
@@ -330,9 +320,9 @@ def test_random_inputs_give_valid_output_or_value_error(h, w, ho, wo, f_src, f_t
     img = torch.rand(3, h, w, generator=g)
     depth = depth_scale * torch.rand(h, w, generator=g)
     depth[torch.rand(h, w, generator=g) < nan_frac] = float("nan")
-    Ks = _K(f_src, f_src * 0.9, w / 2 + pp[0], h / 2 + pp[1])
-    Kt = _K(f_tgt, f_tgt * 1.1, wo / 2 - pp[1], ho / 2 + pp[0])
-    Ts = torch.stack([torch.eye(4, dtype=torch.float64), _pose(rvec, t)])
+    Ks = intrinsics(f_src, f_src * 0.9, w / 2 + pp[0], h / 2 + pp[1])
+    Kt = intrinsics(f_tgt, f_tgt * 1.1, wo / 2 - pp[1], ho / 2 + pp[0])
+    Ts = torch.stack([torch.eye(4, dtype=torch.float64), pose(rvec, t)])
     try:
         res = render_views(img, depth, Ks, Kt, Ts, out_hw=(ho, wo), fill=fill)
     except RenderError:
