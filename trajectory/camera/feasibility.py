@@ -257,12 +257,11 @@ def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibili
     s2 = a * a + b * b + c * c + d * d
     smax = np.sqrt(0.5 * (s2 + np.sqrt(np.maximum(s2 * s2 - 4 * det * det, 0.0))))  # largest singular value
     step = max(lattice.pitch)
-    lim = 1e4
+    lim = 1e4  # cells: far enough that a clipped centre lies outside the padded grid
     gu = np.clip((U + 0.5) / cx - 0.5, -lim, lim).reshape(-1)
     gv = np.clip((V + 0.5) / cy - 0.5, -lim, lim).reshape(-1)
-    eu_, ev_ = np.abs(a) + np.abs(b), np.abs(c) + np.abs(d)
-    eu = np.maximum(eu_ / cx, 1e-3).reshape(-1)  # the box: the patch's extent, in cells
-    ev = np.maximum(ev_ / cy, 1e-3).reshape(-1)
+    eu = np.maximum((np.abs(a) + np.abs(b)) / cx, 1e-3).reshape(-1)  # the box: the patch's extent, in cells
+    ev = np.maximum((np.abs(c) + np.abs(d)) / cy, 1e-3).reshape(-1)
     # its area, in cells: at most MAX_SS^2 target pixels per source pixel, as the renderer's super-sampled footprints
     cap = MAX_SS * MAX_SS * lattice.pitch[0] * lattice.pitch[1]
     w = np.where(ok, np.minimum(np.abs(det), cap) / (cx * cy), 0.0).reshape(-1)
@@ -280,7 +279,10 @@ def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibili
         frame = ids // N
         frame[n_cover:] += F
         args = (acc, frame, *(np.take(t, ids) for t in (gu, gv, eu, ev, w)))
-        _splat_direct(*args, m) if m < 3 else _splat_large(*args)
+        if m < 3:
+            _splat_direct(*args, m)
+        else:
+            _splat_large(*args)
     folded = np.minimum(_fold(acc), 1.0)
     cov, st = folded[:F], folded[F:]
     return Feasibility(uncovered=(1.0 - cov).mean(axis=(1, 2)), stretched=st.mean(axis=(1, 2)))

@@ -277,7 +277,7 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     ``fill`` ("layered" default, "background", "pushpull", "none"), ``chunk`` frames at a time (bounds the
     intermediates), ``progress(done, total)``, ``cancel()`` (a true return raises :class:`..checks.Cancelled`),
     ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
-    ``fill_tol``, ``max_supersample``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
+    ``fill_tol``, ``max_supersample``, ``workers``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
     preallocated outputs; use :func:`iter_render` to stream instead).
     """
     parts = iter_render(image, depth, K_src, K, cam_T_src, **kwargs)  # validates everything first
