@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -176,15 +175,6 @@ def default_workers(device: torch.device) -> int:
     return 2 if torch.device(device).type == "cpu" and torch.get_num_threads() in (2, 3) else 1
 
 
-@contextmanager
-def _one_thread_per_op() -> Iterator[None]:
-    """torch ops on one thread while parallel parts render (restored after)."""
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(prev)
 
 
 _WARP_BATCH = 1  # frames warped together: one frame's intermediates stay in cache (per-frame exact, so any size)
@@ -257,16 +247,25 @@ def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, wo
                 progress(sl.stop, n)
             yield part
         return
-    with _one_thread_per_op(), ThreadPoolExecutor(workers, thread_name_prefix="dtv-render") as pool:
-        pending: deque = deque()
-        for k, sl in enumerate(parts):
-            poll(cancel, "render")
-            pending.append(pool.submit(render, sl))
-            while pending and (len(pending) == workers or k + 1 == len(parts)):
-                part = pending.popleft().result()
-                if progress is not None:
-                    progress(part.start + part.frames.shape[0], n)
-                yield part
+    # torch ops on one thread while the parts render; the caller's setting is back whenever a part is handed out
+    # (the consumer's own work, or a generator abandoned at a yield, never runs single-threaded)
+    threads = torch.get_num_threads()
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="dtv-render") as pool:
+            pending: deque = deque()
+            for k, sl in enumerate(parts):
+                poll(cancel, "render")
+                torch.set_num_threads(1)
+                pending.append(pool.submit(render, sl))
+                while pending and (len(pending) == workers or k + 1 == len(parts)):
+                    part = pending.popleft().result()
+                    if progress is not None:
+                        progress(part.start + part.frames.shape[0], n)
+                    torch.set_num_threads(threads)
+                    yield part
+                    torch.set_num_threads(1)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, **kwargs) -> RenderResult:
