@@ -234,11 +234,11 @@ def progress_curve(traj, move: str) -> np.ndarray:
 
 
 def render_pack(scene: Scene, traj) -> tuple[np.ndarray, np.ndarray, float]:
-    """Finished frames (fill background) ``[F,H,W,3]`` uint8, their inverse depth ``[F,H,W]`` 0..1, s/frame."""
+    """Finished frames (the renderer's default fill) ``[F,H,W,3]`` uint8, their inverse depth ``[F,H,W]`` 0..1, s/frame."""
     img = torch.from_numpy(np.concatenate([scene.rgb, scene.inv[..., None]], 2)).permute(2, 0, 1).float() / 255
     t0 = time.perf_counter()
     r = render_views(img.contiguous(), scene.depth, torch.tensor(traj.source_K(W, H)), torch.tensor(traj.K),
-                     torch.tensor(traj.cam_T_world()), out_hw=(H, W), fill="background")
+                     torch.tensor(traj.cam_T_world()), out_hw=(H, W))
     sec = (time.perf_counter() - t0) / r.frames.shape[0]
     f = (r.frames.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
     return np.ascontiguousarray(f[..., :3]), f[..., 3].astype(np.float32) / 255, sec

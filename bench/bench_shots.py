@@ -7,7 +7,7 @@ auto within the 3% budget, overscan 0.95; ``--strength-mode manual`` gives stren
 ``--size`` px wide with ``fill="none"`` and measures every frame (nothing is dropped): uncovered fraction,
 stretch (pixels magnified more than 2x), stray points (flying pixels) and pinholes (cracks), see
 :mod:`draw_to_video.trajectory.render.quality`. It writes one contact sheet per photo (frames 0, middle and last of
-each move, with the finished ``fill="background"`` frame) to ``bench/_output/`` and appends the worst frame of each
+each move, finished with the renderer's default fill) to ``bench/_output/`` and appends the worst frame of each
 move to BENCHMARKS.md.
 """
 
@@ -31,8 +31,7 @@ from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.camera.presets import PRESET_NAMES
 from draw_to_video.trajectory.render import quality
 from draw_to_video.trajectory.render.depth import depth_from_map, fallback_depth_prior
-from draw_to_video.trajectory.render.holefill import background_fill
-from draw_to_video.trajectory.render.warp import render_views
+from draw_to_video.trajectory.render.warp import FILL_MODES, fill_holes, render_views
 from draw_to_video.trajectory.stroke.format import StrokeSet, parse_strokes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +103,12 @@ class Shot:
     stretch: np.ndarray
     stray: np.ndarray
     pinhole: np.ndarray
-    thumbs: list[np.ndarray]  # frames 0, middle, last: uint8 [H,W,3], finished (background fill)
+    thumbs: list[np.ndarray]  # frames 0, middle, last: uint8 [H,W,3], finished (the default fill)
     ms_per_frame: float
 
 
 def render_shot(photo: Photo, label: str, preset: str, strokes: StrokeSet | None, frames: int,
-                fill: str = "background", auto: bool = True, overscan: float = 0.95) -> Shot:
+                fill: str = FILL_MODES[0], auto: bool = True, overscan: float = 0.95) -> Shot:
     _, h, w = photo.image.shape
     budget = {"budget": DEFAULT_BUDGET, "auto_strength": True, "overscan": overscan} if auto else {}
     opts = ShotOptions(preset=preset, frames=frames, width=w, height=h, fov_deg=photo.fov_deg, **budget)
@@ -123,8 +122,7 @@ def render_shot(photo: Photo, label: str, preset: str, strokes: StrokeSet | None
     cov = r.visible > 0
     idx = sorted({0, frames // 2, frames - 1})
     rgb = r.frames[idx, :3].contiguous()
-    if fill == "background":
-        rgb = background_fill(rgb, cov[idx], r.depth[idx])
+    rgb = fill_holes(rgb, cov[idx], r.depth[idx], fill)
     thumbs = [(f.permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8) for f in rgb]
     return Shot(label if preset != "auto" else f"{label} -> {name}", preset, float(traj.meta["strength"]),
                 quality.uncovered_fraction(cov),

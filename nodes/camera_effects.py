@@ -34,7 +34,7 @@ class BulletTime(DTVNode):
                 io.Boolean.Input("round_trip", default=True,
                                  tooltip="Fly back to the start pose before resuming, so the clip continues "
                                          "seamlessly."),
-                io.Combo.Input("fill", options=FILLS, default="layered",
+                io.Combo.Input("fill", options=FILLS, default=FILLS[0],
                                tooltip="How holes are filled (layered: from the background across depth edges, a "
                                        "smooth continuation elsewhere; the choices of the 2.5D render node)."),
             ],

@@ -34,7 +34,7 @@ class Render25D(DTVNode):
                 io.Image.Input("image", tooltip="The source image (the first image of the batch is used)."),
                 Depth.Input("depth", tooltip="Its depth, from a depth node or the approximate prior."),
                 Trajectory.Input("trajectory", tooltip="The camera path; the output has its frame count and size."),
-                io.Combo.Input("fill", options=FILLS, default="layered",
+                io.Combo.Input("fill", options=FILLS, default=FILLS[0],
                                tooltip="How holes are filled: layered = across a depth edge from the background "
                                        "only (no smearing of the foreground), elsewhere (the border a pan or "
                                        "pull-back reveals) a smooth continuation, without streaks; background = "

@@ -9,13 +9,13 @@ import torch
 
 from ..trajectory.camera.model import CameraTrajectory
 from ..trajectory.checks import check_shape
-from ..trajectory.render.warp import iter_render
+from ..trajectory.render.warp import FILL_MODES, iter_render
 from .base import DepthValue, cancel_hook
 
-FILLS = ["layered", "background", "pushpull", "none"]
+FILLS = list(FILL_MODES)  # the first is the default
 
 
-def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, fill: str = "layered",
+def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, fill: str = FILLS[0],
                 chunk: int = 4) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Render ``traj`` over ``image [B,H,W,C]`` (ComfyUI IMAGE; the first image) -> (frames IMAGE, visible MASK,
     depth ``[F,H',W']``).

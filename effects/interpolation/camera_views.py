@@ -19,7 +19,7 @@ import torch
 from scipy.spatial.transform import Rotation, Slerp
 
 from ...trajectory.checks import CancelFn, ProgressFn, poll
-from ...trajectory.render.warp import render_views
+from ...trajectory.render.warp import FILL_MODES, render_views
 from .._core import check_frames, fail
 
 
@@ -31,7 +31,7 @@ def _as_np(x: object, shape_tail: tuple[int, ...], name: str) -> np.ndarray:
 
 
 def bullet_time(frames: torch.Tensor, depth: torch.Tensor, K: object, cam_T_src: object, *, at: int,
-                round_trip: bool = True, fill: str = "layered", chunk: int = 4,
+                round_trip: bool = True, fill: str = FILL_MODES[0], chunk: int = 4,
                 progress: ProgressFn | None = None,
                 cancel: CancelFn | None = None) -> torch.Tensor:
     """Freeze ``frames [F,H,W,C]`` at index ``at`` and orbit it: ``frames[:at+1]``, the frozen frame rendered from

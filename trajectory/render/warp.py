@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -57,6 +57,16 @@ from .warpcore import (
 )
 
 FillMode = Literal["layered", "background", "pushpull", "none"]
+FILL_MODES: tuple[str, ...] = get_args(FillMode)  #: the ``fill`` choices; the first is the default
+_FILLS = {"layered": layered_fill, "background": background_fill, "pushpull": pushpull_fill}  # "none": black
+
+
+def fill_holes(frames: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, fill: FillMode = FILL_MODES[0],
+               tol: float = 0.1) -> torch.Tensor:
+    """``frames [B,C,H,W]`` (contiguous; filled in place where the fill allows) with the pixels not ``seen``
+    ``[B,H,W]`` filled by ``fill`` from the seen ``depth [B,H,W]``, or black for ``"none"``; returns the result."""
+    fn = _FILLS.get(fill)
+    return frames.mul_(seen[:, None]) if fn is None else fn(frames, seen, depth, tol)
 
 
 class RenderError(ValueError):
@@ -112,8 +122,9 @@ def _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk):
     ho, wo = (int(image.shape[1]), int(image.shape[2])) if out_hw is None else (int(out_hw[0]), int(out_hw[1]))
     if ho < 1 or wo < 1:
         raise RenderError(f"out_hw must be positive, got {out_hw}")
-    if fill not in ("layered", "background", "pushpull", "none"):
-        raise RenderError(f"fill must be 'layered', 'background', 'pushpull' or 'none', got {fill!r}")
+    if fill not in FILL_MODES:
+        names = [repr(f) for f in FILL_MODES]
+        raise RenderError(f"fill must be {', '.join(names[:-1])} or {names[-1]}, got {fill!r}")
     if int(chunk) < 1:
         raise RenderError(f"chunk must be >= 1, got {chunk}")
     return dep, ks, k, T, (ho, wo)
@@ -135,7 +146,7 @@ def iter_render(
     cam_T_src: torch.Tensor | np.ndarray,
     *,
     out_hw: tuple[int, int] | None = None,
-    fill: FillMode = "layered",
+    fill: FillMode = FILL_MODES[0],
     chunk: int = 4,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -219,14 +230,7 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol) -> Rend
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     zt = torch.where(seen, key_depth(zbuf, src.idx_bits).view(-1, ho, wo), 0.0)
     del zbuf
-    if fill == "layered":
-        frames = layered_fill(frames, seen, zt, fill_tol)
-    elif fill == "background":
-        frames = background_fill(frames, seen, zt, fill_tol)
-    elif fill == "pushpull":
-        frames = pushpull_fill(frames, seen, zt, fill_tol)
-    else:
-        frames = frames.mul_(seen[:, None])
+    frames = fill_holes(frames, seen, zt, fill, fill_tol)
     return RenderResult(frames, seen.to(torch.float32), zt, start=sl.start)
 
 
