@@ -9,7 +9,6 @@ byte for byte (PSNR where they differ).
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -25,12 +24,12 @@ import torch
 from report import append_section
 
 from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth, stereo_cameras
-from draw_to_video.trajectory.render.warp import iter_render, render_views
+from draw_to_video.trajectory.render.warp import FILL_MODES, render_views
 
 W, H, N = 1024, 576, 121
 ALOE = "/usr/share/doc/opencv-doc/examples/data/"
-MOVES, FILLS = ("pan", "orbit", "dolly-in"), ("none", "layered", "background", "pushpull")
-NODE_FILL = inspect.signature(iter_render).parameters["fill"].default  # the renderer's (and node's) default
+MOVES, FILLS = ("pan", "orbit", "dolly-in"), FILL_MODES
+NODE_FILL = FILL_MODES[0]  # the renderer's (and node's) default
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_output", "render_golden")
 
 
