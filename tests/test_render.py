@@ -72,9 +72,10 @@ def test_identity_camera_reproduces_input():
     K = intrinsics(40.0, 33.0, 21.7, 14.2)
     img = _textured(h, w)
     depth = 0.5 + 3 * torch.rand(h, w, generator=torch.Generator().manual_seed(1))
-    res = render_views(img, depth, K, K[None], torch.eye(4, dtype=torch.float64)[None])
-    assert torch.allclose(res.frames[0], img, atol=5e-5)  # float32 round-off of the sampler only
-    assert bool((res.visible == 1).all())
+    for snap in (1.5, 0.0):  # the default snaps this depth noise's in-between pixels: the depth it renders changes
+        res = render_views(img, depth, K, K[None], torch.eye(4, dtype=torch.float64)[None], edge_snap=snap)
+        assert torch.allclose(res.frames[0], img, atol=5e-5)  # float32 round-off of the sampler only
+        assert bool((res.visible == 1).all())
     assert torch.allclose(res.depth[0], depth, rtol=1e-6)
 
 

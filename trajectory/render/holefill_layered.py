@@ -156,12 +156,20 @@ def _max3(x: torch.Tensor) -> torch.Tensor:
 
 
 def _up2(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """2x bilinear upsampling (``align_corners=False``, edges clamped) of ``x [B,C,h',w']``, cropped to ``h x w``."""
+    """2x bilinear upsampling (``align_corners=False``, edges clamped) of ``x [B,C,h',w']``, cropped to ``h x w``:
+    each output pixel is a ``lerp`` by 1/4 towards its nearer neighbour (at a clamped edge, the pixel itself)."""
     for d, n in ((3, w), (2, h)):
         m = x.shape[d]
-        prev = torch.cat([x.narrow(d, 0, 1), x.narrow(d, 0, m - 1)], d)
-        nxt = torch.cat([x.narrow(d, 1, m - 1), x.narrow(d, m - 1, 1)], d)
-        x = torch.stack([torch.lerp(x, prev, 0.25), torch.lerp(x, nxt, 0.25)], d + 1).flatten(d, d + 1).narrow(d, 0, n)
+        shape = list(x.shape)
+        shape.insert(d + 1, 2)
+        out = x.new_empty(shape)
+        even, odd = out.select(d + 1, 0), out.select(d + 1, 1)
+        even.narrow(d, 0, 1).copy_(x.narrow(d, 0, 1))
+        odd.narrow(d, m - 1, 1).copy_(x.narrow(d, m - 1, 1))
+        if m > 1:
+            torch.lerp(x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1), 0.25, out=even.narrow(d, 1, m - 1))
+            torch.lerp(x.narrow(d, 0, m - 1), x.narrow(d, 1, m - 1), 0.25, out=odd.narrow(d, 0, m - 1))
+        x = out.flatten(d, d + 1).narrow(d, 0, n)
     return x
 
 
@@ -247,8 +255,11 @@ def _sample_into(colour: torch.Tensor, bg: torch.Tensor, smooth: torch.Tensor, o
     b, c, h, w = colour.shape
     h1, w1 = bg.shape[-2:]
     step = h1 + 2
-    pair = F.pad(torch.stack([bg, smooth], 1).view(b * 2, c, h1, w1), (0, 0, 1, 1), mode="replicate")
-    pair = pair.view(b, 2, c, step, w1).transpose(1, 2).reshape(b, 1, c, 2 * step, w1)
+    pair = bg.new_empty(b, 1, c, 2, step, w1)
+    for k, layer in enumerate((bg, smooth)):
+        pair[:, 0, :, k, 1:-1] = layer
+        pair[:, 0, :, k, ::step - 1] = layer[..., ::h1 - 1, :] if h1 > 1 else layer
+    pair = pair.view(b, 1, c, 2 * step, w1)
     y = ((row.to(colour.dtype) + 0.5) * 0.5 - 0.5).clamp_(0.0, h1 - 1) + torch.where(on_edge, 1.0, 1.0 + step)
     grid = torch.stack([(col.to(colour.dtype) + 0.5) * (1.0 / w1) - 1.0, (y + 0.5) * (1.0 / step) - 1.0], -1)
     at = (frame * (c * h) + row) * w + col

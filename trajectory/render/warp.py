@@ -5,6 +5,9 @@ Cameras follow :mod:`draw_to_video.trajectory.conventions`. ``cam_T_src[f]`` map
 
 Method ("forward depth, backward colour"):
 
+0. Soft depth edges are made sharp first (``edge_snap``, :func:`.depth.snap_depth_edges`): a pixel whose depth
+   lies between the two sides of an edge takes the side whose colour it shows, so an outline never floats between
+   an object and its background.
 1. Every source pixel with finite depth ``> 0`` is unprojected with ``K_src``, moved by ``cam_T_src`` and
    projected with ``K``; points with target ``z <= near_clip`` (behind the camera) are dropped.
 2. Z-buffer: each point is splatted to its nearest target pixel with ``scatter_reduce(amin)`` on an int64 key
@@ -49,7 +52,7 @@ from .warpcore import (
     fill_cracks,
     frame_jacobian,
     jacobian,
-    key_depth,
+    point_depth,
     prepare_source,
     project,
     sample,
@@ -155,28 +158,39 @@ def iter_render(
     edge_tol: float = 0.05,
     fill_tol: float = 0.1,
     max_supersample: int = 8,
+    edge_snap: float = 1.5,
     workers: int | None = None,
+    into: RenderResult | None = None,
 ) -> Iterator[RenderResult]:
     """Render chunk by chunk: an iterator of :class:`RenderResult` parts in frame order (see
     :func:`render_views`), at most ``chunk`` frames in flight. Inputs are checked here, before the first part.
 
     ``workers`` (default :func:`default_workers`) parts of ``ceil(chunk / workers)`` frames render at once, each on
     one thread; every frame is computed on its own, so the frames are the same bytes for any ``workers`` and
-    ``chunk``."""
+    ``chunk``. ``into``: preallocated outputs for all frames (float32, frame ``i`` at ``i - into.start``); the
+    parts are then written there and are views of it (no per-part allocation or copy)."""
     dep, ks, k, T, (ho, wo) = _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk)
-    if not (near_clip > 0 and crack_tol >= 0 and edge_tol > 0 and fill_tol >= 0 and max_supersample >= 1):
-        raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol >= 0; max_supersample >= 1")
+    if not (near_clip > 0 and crack_tol >= 0 and edge_tol > 0 and fill_tol >= 0 and max_supersample >= 1
+            and edge_snap >= 0):
+        raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol, edge_snap >= 0; "
+                          "max_supersample >= 1")
     if 31 + max(1, (image.shape[1] * image.shape[2] - 1).bit_length()) > 63:
         raise RenderError(f"source image too large: {tuple(image.shape[1:])}")
     dev = image.device
     cams = (torch.from_numpy(k @ T[:, :3, :3]).to(dev, torch.float32),
             torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
             torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32))
-    tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample)
+    tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap))
     n_workers = default_workers(dev) if workers is None else int(workers)
     if n_workers < 1:
         raise RenderError(f"workers must be >= 1, got {workers}")
-    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol, n_workers)
+    if into is not None:
+        want = [(T.shape[0], int(image.shape[0]), ho, wo), (T.shape[0], ho, wo), (T.shape[0], ho, wo)]
+        got = [tuple(t.shape) for t in (into.frames, into.visible, into.depth)]
+        if into.start != 0 or got != want or any(t.dtype != torch.float32 or not t.is_contiguous()
+                                                   for t in (into.frames, into.visible, into.depth)):
+            raise RenderError(f"into must hold contiguous float32 outputs of shapes {want} at start 0, got {got}")
+    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol, n_workers, into)
 
 
 def default_workers(device: torch.device) -> int:
@@ -194,7 +208,7 @@ _WARP_BATCH = 1  # frames warped together: one frame's intermediates stay in cac
 def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple:
     """Steps 1-3 and 5 of the method for a few frames: their z-buffer keys into ``zbuf [B,H'*W']``; returns what
     sampling them needs."""
-    near_clip, crack_tol, _, _, max_supersample = tol
+    near_clip, crack_tol, _, _, max_supersample, _ = tol
     U, V, z, ok = project(src, P, p, near_clip)
     need, Jf = frame_jacobian(src, P, U, V, z, ok)  # per frame, so results do not depend on chunking
     J = jacobian(src, P, U, V, z) if bool(need.any()) else None
@@ -205,43 +219,57 @@ def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple
     return U, V, Jf, J, need
 
 
-def _warp_chunk(src, P, p, parallax, out_hw, tol, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The chunk's colours ``[B,C,H',W']`` (garbage where empty) and z-buffer keys ``[B,H'*W']``: splatted and
-    sampled a few frames at a time (their intermediates stay in cache), the stray rule over the whole chunk (its
-    sparse passes cost per call, not per pixel)."""
+def _warp_chunk(src, P, p, parallax, out_hw, tol, frames: torch.Tensor) -> torch.Tensor:
+    """The chunk's colours into ``frames [B,C,H',W']`` (garbage where empty); returns its z-buffer keys
+    ``[B,H'*W']``: splatted and sampled a few frames at a time (their intermediates stay in cache), the stray rule
+    over the whole chunk (its sparse passes cost per call, not per pixel)."""
     ho, wo = out_hw
     n = P.shape[0]
     zbuf = torch.empty(n, ho * wo, dtype=torch.int64, device=P.device)
     parts = [slice(j, min(n, j + _WARP_BATCH)) for j in range(0, n, _WARP_BATCH)]
     kept = [_splat_frames(src, P[s], p[s], parallax[s], out_hw, tol, zbuf[s]) for s in parts]
     drop_strays(zbuf, out_hw)
-    frames = torch.empty(n, channels, ho, wo, dtype=torch.float32, device=P.device)
     for s, (U, V, Jf, J, need) in zip(parts, kept, strict=True):
-        frames[s] = sample(src, zbuf[s], U, V, out_hw, Jf, J, need)
-    return frames, zbuf
+        sample(src, zbuf[s], U, V, out_hw, Jf, J, need, out=frames[s])
+    return zbuf
 
 
-def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol) -> RenderResult:
-    """Frames ``sl`` rendered, filled and wrapped."""
+def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: RenderResult | None) -> RenderResult:
+    """Frames ``sl`` rendered, filled and wrapped (written into ``into``'s frames ``sl`` if given)."""
     P, p, parallax = cams
     ho, wo = out_hw
     fill_tol = tol[3]
-    frames, zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, channels)
+    n = sl.stop - sl.start
+    if into is None:
+        f32 = {"dtype": torch.float32, "device": P.device}
+        into, at = RenderResult(torch.empty(n, channels, ho, wo, **f32), torch.empty(n, ho, wo, **f32),
+                                torch.empty(n, ho, wo, **f32)), slice(0, n)
+    else:
+        at = slice(sl.start - into.start, sl.stop - into.start)
+    out = RenderResult(into.frames[at], into.visible[at], into.depth[at], start=sl.start)
+    zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, out.frames)
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
-    zt = torch.where(seen, key_depth(zbuf, src.idx_bits).view(-1, ho, wo), 0.0)
+    torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
     del zbuf
-    frames = fill_holes(frames, seen, zt, fill, fill_tol)
-    return RenderResult(frames, seen.to(torch.float32), zt, start=sl.start)
+    filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol)
+    if filled is not out.frames:
+        out.frames.copy_(filled)
+    out.visible.copy_(seen)
+    return out
 
 
-def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, workers) -> Iterator[RenderResult]:
-    src = prepare_source(image, dep, ks, tol[2])
+def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, workers,
+            into: RenderResult | None) -> Iterator[RenderResult]:
+    src = prepare_source(image, dep, ks, tol[2], tol[5])
     n = cams[0].shape[0]
     step = -(-chunk // workers)
     parts = [slice(i, min(n, i + step)) for i in range(0, n, step)]
 
+    inference = torch.is_inference_mode_enabled()  # thread-local: the workers take the caller's (ComfyUI's) mode
+
     def render(sl: slice) -> RenderResult:
-        return _render_part(src, cams, sl, out_hw, fill, int(image.shape[0]), tol)
+        with torch.inference_mode(inference):
+            return _render_part(src, cams, sl, out_hw, fill, int(image.shape[0]), tol, into)
 
     if workers == 1:
         for sl in parts:
@@ -280,17 +308,17 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     ``fill`` ("layered" default, "background", "pushpull", "none"), ``chunk`` frames at a time (bounds the
     intermediates), ``progress(done, total)``, ``cancel()`` (a true return raises :class:`..checks.Cancelled`),
     ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
-    ``fill_tol``, ``max_supersample``, ``workers``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
+    ``fill_tol``, ``max_supersample``, ``edge_snap`` (the depth ratio across a 5x5 window above which its
+    in-between pixels are snapped to a side; 0 = off), ``workers``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
     preallocated outputs; use :func:`iter_render` to stream instead).
     """
-    parts = iter_render(image, depth, K_src, K, cam_T_src, **kwargs)  # validates everything first
+    iter_render(image, depth, K_src, K, cam_T_src, **kwargs)  # validates everything before allocating
     n = 1 if len(np.shape(cam_T_src)) == 2 else int(np.shape(cam_T_src)[0])
     ho, wo = kwargs.get("out_hw") or tuple(image.shape[1:])
     shape = (n, int(image.shape[0]), int(ho), int(wo))
     f32 = {"dtype": torch.float32, "device": image.device}
     out = RenderResult(torch.empty(shape, **f32), torch.empty(shape[:1] + shape[2:], **f32),
                        torch.empty(shape[:1] + shape[2:], **f32))  # every frame is written by one part
-    for part in parts:
-        sl = slice(part.start, part.start + part.frames.shape[0])
-        out.frames[sl], out.visible[sl], out.depth[sl] = part.frames, part.visible, part.depth
+    for _ in iter_render(image, depth, K_src, K, cam_T_src, into=out, **kwargs):
+        pass
     return out

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .depth import snap_depth_edges
+
 SENTINEL = torch.iinfo(torch.int64).max
 MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
 _CHECK_STRIDE = 4  # the per-frame magnification test looks at every 4th row and column
@@ -48,10 +50,14 @@ def _one_sided(z: torch.Tensor, valid: torch.Tensor, dim: int, edge_tol: float) 
     return torch.where(torch.isfinite(torch.minimum(fwd_c, bwd_c)), out, torch.zeros_like(out))
 
 
-def prepare_source(image: torch.Tensor, depth: torch.Tensor, K_src: np.ndarray, edge_tol: float) -> Source:
-    """Unproject every pixel; precompute the tangent vectors of the analytic warp Jacobian."""
+def prepare_source(image: torch.Tensor, depth: torch.Tensor, K_src: np.ndarray, edge_tol: float,
+                   edge_snap: float = 0.0) -> Source:
+    """Unproject every pixel; precompute the tangent vectors of the analytic warp Jacobian. ``edge_snap > 1``:
+    first :func:`.depth.snap_depth_edges` at that ``step``."""
     c, h, w = image.shape
     dev = image.device
+    if edge_snap > 1.0:
+        depth = snap_depth_edges(image, depth, step=edge_snap)
     kinv = torch.from_numpy(np.linalg.inv(np.asarray(K_src, dtype=np.float64))).to(dev, torch.float32)
     vv, uu = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=dev),
                             torch.arange(w, dtype=torch.float32, device=dev), indexing="ij")
@@ -117,12 +123,13 @@ def max_singular(J) -> torch.Tensor:
 
 def frame_jacobian(src: Source, P: torch.Tensor, U, V, z, ok) -> tuple[torch.Tensor, torch.Tensor]:
     """From the strided subset: ``need [B]`` (the frame magnifies some point by more than :data:`MAG_SPLIT`)
-    and ``Jf [B,4]``, the per-frame median Jacobian (identity where no point is valid)."""
+    and ``Jf [B,4]``, the per-frame median Jacobian (identity where no point is valid, and in the frames flagged by
+    ``need``: those sample with each point's own Jacobian and never read ``Jf``)."""
     ids = src.check_ids
     J = torch.stack(jacobian(src, P, U, V, torch.where(ok, z, 1.0), ids), dim=-1)  # [B,M,4]
     valid = ok[:, ids]
     need = ((max_singular(J.unbind(-1)) > MAG_SPLIT) & valid).any(dim=1)
-    med = _lower_median(J, valid)
+    med = _lower_median(J, valid & ~need[:, None])  # a frame that needs J never reads Jf
     eye = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=J.dtype, device=J.device)
     return need, torch.where(torch.isfinite(med), med, eye)
 
@@ -207,14 +214,14 @@ def _splat_footprints(flat: torch.Tensor, big, U, V, zkey, J, smax, out_hw, max_
         flat.scatter_reduce_(0, tgt[keep], keys[sel, None].expand(-1, k * k)[keep], reduce="amin")
 
 
-def _point_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
+def point_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
     """Depth stored in z-buffer keys that hold a point (garbage for the others)."""
     return (keys >> idx_bits).to(torch.int32).view(torch.float32)
 
 
 def key_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
     """Depth stored in z-buffer keys (``inf`` for the sentinel)."""
-    return torch.where(keys == SENTINEL, float("inf"), _point_depth(keys, idx_bits))
+    return torch.where(keys == SENTINEL, float("inf"), point_depth(keys, idx_bits))
 
 
 def fill_cracks(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int, crack_tol: float,
@@ -264,7 +271,7 @@ def close_see_through(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int
     ho, wo = out_hw
     grid = zbuf.view(-1, ho, wo)
     ratio = math.exp(crack_tol)
-    z = torch.where(grid == SENTINEL, float("inf"), _point_depth(grid, idx_bits))
+    z = torch.where(grid == SENTINEL, float("inf"), point_depth(grid, idx_bits))
     cand = (_dilate_min(z) * ratio < z) & (grid != SENTINEL)  # empty pixels are the crack rule's
     cand[:, [0, -1]] = False
     cand[:, :, [0, -1]] = False
@@ -329,7 +336,7 @@ def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: in
             out1, out2 = k1 == _BORDER, k2 == _BORDER
             k1, k2 = torch.where(out1, k2, k1), torch.where(out2, k1, k2)
         both = (k1 < _BORDER) & (k2 < _BORDER)
-        z1, z2 = _point_depth(k1, idx_bits), _point_depth(k2, idx_bits)  # meaningless where not ``both``
+        z1, z2 = point_depth(k1, idx_bits), point_depth(k2, idx_bits)  # meaningless where not ``both``
         best = torch.where(both & _continuous(z1, z2, ratio, par), torch.minimum(best, torch.minimum(k1, k2)), best)
     best = torch.where(side, best, SENTINEL)
     flat.index_copy_(0, ids, best)
@@ -402,72 +409,80 @@ def _inverse2x2(a, b, c, d):
 
 
 def sample(src: Source, zbuf: torch.Tensor, U, V, out_hw: tuple[int, int], Jf: torch.Tensor, J=None,
-           need: torch.Tensor | None = None) -> torch.Tensor:
-    """Backward bilinear colour of every covered target pixel -> ``[B, C, H', W']`` (garbage where empty).
+           need: torch.Tensor | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Backward bilinear colour of every covered target pixel -> ``[B, C, H', W']`` (garbage where empty; written
+    into ``out`` if given).
 
     Pixel ``p`` won by point ``q`` (projected at ``P(q)``) reads the source at ``q + J(q)^-1 (p - P(q))``; without
     ``J`` (or in frames not flagged by ``need``: no magnified point) the frame's median Jacobian ``Jf [B,4]``
     stands in for ``J(q)`` (its inverse clamped to +-4), which splits into a per-point and a per-pixel term.
-    Each frame's sampling grid is computed by one of the two paths only (all arithmetic is per frame)."""
+    Each frame's sampling grid is computed by one of the two paths only, a strip of :data:`_STRIP` pixels at a
+    time (every value is per pixel, so the strips only keep the intermediates in cache)."""
     bsz = zbuf.shape[0]
     ho, wo = out_hw
-    q = (zbuf & ((1 << src.idx_bits) - 1)).masked_fill_(zbuf == SENTINEL, 0)  # winning source index (0: empty)
     local = torch.zeros(bsz, dtype=torch.bool) if J is None else (
         torch.ones(bsz, dtype=torch.bool) if need is None else need.cpu())
-    grid = torch.empty(bsz, ho, wo, 2, dtype=U.dtype, device=U.device)
-    for use_j in (False, True):
-        frames = (local == use_j).nonzero().squeeze(1).tolist()
-        if not frames:
-            continue
-        sel = slice(None) if len(frames) == bsz else torch.tensor(frames, device=U.device)
-        if use_j:
-            grid[sel] = _grid_local(src, q[sel], U[sel], V[sel], [t[sel] for t in J], out_hw)
+    if out is None:
+        out = torch.empty(bsz, src.image.shape[1], ho, wo, dtype=U.dtype, device=U.device)
+    rows = max(1, _STRIP // wo)
+    for b in range(bsz):
+        if bool(local[b]):
+            grid = _LocalGrid(src, U[b], V[b], [t[b] for t in J], wo)
         else:
-            grid[sel] = _grid_median(src, q[sel], U[sel], V[sel], Jf[sel], out_hw)
-    out = F.grid_sample(src.image, grid.view(1, bsz * ho, wo, 2), mode="bilinear", padding_mode="border",
-                        align_corners=False)
-    return out.view(-1, bsz, ho, wo).transpose(0, 1)
+            grid = _MedianGrid(src, U[b], V[b], Jf[b], wo)
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            keys = zbuf[b, r0 * wo:r1 * wo]
+            q = (keys & ((1 << src.idx_bits) - 1)).masked_fill_(keys == SENTINEL, 0)  # winning point (0: empty)
+            out[b, :, r0:r1] = F.grid_sample(src.image, grid(q, r0, r1)[None], mode="bilinear",
+                                             padding_mode="border", align_corners=False)[0]
+    return out
 
 
-def _gather(t: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """Per-point ``t [B,N]`` at each frame's winning points ``q [B,M]`` -> ``[B,M]``."""
-    bsz, n = t.shape
-    g = (q + torch.arange(bsz, device=q.device)[:, None] * n).view(-1)
-    return t.reshape(-1).index_select(0, g).view(bsz, -1)
+_STRIP = 1 << 15  # target pixels sampled at a time
 
 
-def _grid_median(src: Source, q, U, V, Jf, out_hw: tuple[int, int]) -> torch.Tensor:
-    """grid_sample grid ``[B,H',W',2]`` from the frames' median Jacobians (see :func:`sample`)."""
-    bsz = q.shape[0]
-    ho, wo = out_hw
-    h, w = src.height, src.width
-    m00, m01, m10, m11 = (x.clamp(-4.0, 4.0)[:, None] for x in _inverse2x2(*Jf.unbind(-1)))
-    grid = torch.empty(bsz, ho, wo, 2, dtype=U.dtype, device=U.device)
-    cols = torch.arange(wo, device=q.device, dtype=U.dtype)
-    rows = torch.arange(ho, device=q.device, dtype=U.dtype)
-    for k, (base, ma, mb, size) in enumerate(((src.flow_base[0], m00, m01, w), (src.flow_base[1], m10, m11, h))):
-        # source coordinate q + M (p - P(q)) = [q - M P(q)] (per point) + [M p] (per pixel), normalised for grid_sample
-        per_point = torch.addcmul(torch.addcmul(base, ma, U, value=-1.0), mb, V, value=-1.0).mul_(2.0 / size)
-        col_term = (ma * cols).mul_(2.0 / size).add_(1.0 / size - 1.0)  # [B, W']
-        row_term = (mb * rows).mul_(2.0 / size)  # [B, H']
-        torch.add(_gather(per_point, q).view(bsz, ho, wo), col_term[:, None, :], out=grid[..., k])
-        grid[..., k] += row_term[:, :, None]
-    return grid
+class _MedianGrid:
+    """grid_sample grid rows from a frame's median Jacobian (see :func:`sample`): source coordinate
+    ``q + M (p - P(q)) = [q - M P(q)]`` (per point) ``+ [M p]`` (per pixel), normalised for grid_sample."""
+
+    def __init__(self, src: Source, U, V, Jf, wo: int):
+        m00, m01, m10, m11 = (x.clamp(-4.0, 4.0) for x in _inverse2x2(*Jf.unbind(-1)))
+        cols = torch.arange(wo, device=U.device, dtype=U.dtype)
+        self.parts = []
+        for base, ma, mb, size in ((src.flow_base[0], m00, m01, src.width), (src.flow_base[1], m10, m11, src.height)):
+            per_point = torch.addcmul(torch.addcmul(base, ma, U, value=-1.0), mb, V, value=-1.0).mul_(2.0 / size)
+            col_term = (ma * cols).mul_(2.0 / size).add_(1.0 / size - 1.0)  # [W']
+            self.parts.append((per_point, col_term, mb, 2.0 / size))
+
+    def __call__(self, q: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
+        wo = self.parts[0][1].shape[0]
+        rows = torch.arange(r0, r1, device=q.device, dtype=self.parts[0][0].dtype)
+        grid = torch.empty(r1 - r0, wo, 2, dtype=rows.dtype, device=q.device)
+        for k, (per_point, col_term, mb, scale) in enumerate(self.parts):
+            torch.add(per_point.index_select(0, q).view(r1 - r0, wo), col_term, out=grid[..., k])
+            grid[..., k] += (mb * rows).mul_(scale)[:, None]
+        return grid
 
 
-def _grid_local(src: Source, q, U, V, J, out_hw: tuple[int, int]) -> torch.Tensor:
-    """grid_sample grid ``[B,H',W',2]`` from each winning point's own Jacobian (see :func:`sample`)."""
-    bsz = q.shape[0]
-    ho, wo = out_hw
-    h, w = src.height, src.width
-    px = torch.arange(wo, device=q.device, dtype=U.dtype).repeat(ho)
-    py = torch.arange(ho, device=q.device, dtype=U.dtype).repeat_interleave(wo)
-    flat_q = q.view(-1)
-    qx = src.flow_base[0].index_select(0, flat_q).view(bsz, -1)  # the winner's source pixel (exact floats)
-    qy = src.flow_base[1].index_select(0, flat_q).view(bsz, -1)
-    ex = px - qx + (qx - _gather(U, q))  # p - P(q)
-    ey = py - qy + (qy - _gather(V, q))
-    a, b, c, d = _inverse2x2(*(_gather(t, q) for t in J))
-    su = (qx + (a * ex + b * ey).clamp(-2, 2)).mul_(2.0 / w).add_(1.0 / w - 1.0)
-    sv = (qy + (c * ex + d * ey).clamp(-2, 2)).mul_(2.0 / h).add_(1.0 / h - 1.0)
-    return torch.stack([su, sv], dim=-1).view(bsz, ho, wo, 2)
+class _LocalGrid:
+    """grid_sample grid rows from each winning point's own Jacobian (see :func:`sample`)."""
+
+    def __init__(self, src: Source, U, V, J, wo: int):
+        self.src, self.U, self.V, self.J, self.wo = src, U, V, J, wo
+
+    def __call__(self, q: torch.Tensor, r0: int, r1: int) -> torch.Tensor:
+        src, wo = self.src, self.wo
+        h, w = src.height, src.width
+        dt = self.U.dtype
+        px = torch.arange(wo, device=q.device, dtype=dt).repeat(r1 - r0)
+        py = torch.arange(r0, r1, device=q.device, dtype=dt).repeat_interleave(wo)
+        qx = src.flow_base[0].index_select(0, q)  # the winner's source pixel (exact floats)
+        qy = src.flow_base[1].index_select(0, q)
+        ex = px - qx + (qx - self.U.index_select(0, q))  # p - P(q)
+        ey = py - qy + (qy - self.V.index_select(0, q))
+        a, b, c, d = _inverse2x2(*(t.index_select(0, q) for t in self.J))
+        grid = torch.empty(r1 - r0, wo, 2, dtype=dt, device=q.device)
+        torch.add(qx, (a * ex + b * ey).clamp_(-2, 2), out=grid.view(-1, 2)[:, 0]).mul_(2.0 / w).add_(1.0 / w - 1.0)
+        torch.add(qy, (c * ex + d * ey).clamp_(-2, 2), out=grid.view(-1, 2)[:, 1]).mul_(2.0 / h).add_(1.0 / h - 1.0)
+        return grid
