@@ -291,15 +291,15 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
         yy, xx = (y[:, None] + dy.reshape(-1)).clamp_(0, h - 1), (x[:, None] + dx.reshape(-1)).clamp_(0, w - 1)
         zw, ok = z[yy, xx], valid[yy, xx]
         near_z, far_z = zmin[y, x], zmax[y, x]
-        colours = img[:, yy, xx]  # [C, n, k*k]
-        centre = img[:, y, x]
-
-        def dist(side: torch.Tensor) -> torch.Tensor:
-            wgt = side.to(torch.float32)
-            mean = (colours * wgt).sum(-1) / wgt.sum(-1).clamp_min(1.0)
-            return (centre - mean).square().sum(0)
-
-        d_near = dist(ok & (zw <= near_z[:, None] * ratio))
-        d_far = dist(ok & (zw >= far_z[:, None] / ratio))
+        colours, centre = img[:, yy, xx], img[:, y, x]  # [C, n, k*k], [C, n]
+        d_near = _colour_distance(colours, centre, ok & (zw <= near_z[:, None] * ratio))
+        d_far = _colour_distance(colours, centre, ok & (zw >= far_z[:, None] / ratio))
         z[y, x] = torch.where(d_near <= d_far, near_z, far_z)
     return z
+
+
+def _colour_distance(colours: torch.Tensor, centre: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
+    """Squared distance of ``centre [C,n]`` to the mean of ``colours [C,n,k]`` where ``side [n,k]``."""
+    wgt = side.to(colours.dtype)
+    mean = (colours * wgt).sum(-1) / wgt.sum(-1).clamp_min(1.0)
+    return (centre - mean).square().sum(0)
