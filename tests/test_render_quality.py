@@ -14,7 +14,12 @@ from PIL import Image
 
 from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.render import quality
-from draw_to_video.trajectory.render.depth import depth_from_map, disparity_to_depth, stereo_cameras
+from draw_to_video.trajectory.render.depth import (
+    depth_from_map,
+    disparity_to_depth,
+    snap_depth_edges,
+    stereo_cameras,
+)
 from draw_to_video.trajectory.render.warp import render_views
 from draw_to_video.trajectory.render.warpcore import SENTINEL, drop_strays
 
@@ -52,6 +57,45 @@ def test_drop_strays_empties_flying_pixels_and_keeps_surfaces():
     out = drop_strays(zbuf.clone(), (h, w)).view(1, h, w)
     assert bool((out[0, 2:10, 2:10] == SENTINEL).all())
     assert bool((out[0, :2] == 5).all()) and bool((out[0, :, :2] == 5).all())  # the surface around stays
+
+
+def test_snap_depth_edges_moves_in_between_pixels_to_the_side_they_show():
+    """A near dark object (depth 1) before a bright wall (depth 4) whose depth edge is blurred over 4 pixels: the
+    in-between pixels take the depth of the side whose colour they show; a smooth slope and invalid depth stay."""
+    h, w = 8, 24
+    img = torch.ones(3, h, w)
+    img[:, :, :12] = 0.1  # the object's colour ends at column 12
+    ramp = torch.tensor([1.0] * 10 + [1.5, 2.0, 2.6, 3.3] + [4.0] * 10)
+    depth = ramp.expand(h, w).clone()
+    depth[0, 0] = float("nan")
+    out = snap_depth_edges(img, depth)
+    assert torch.equal(out[1:, :12], torch.ones(h - 1, 12))  # the dark ramp pixels went with the object
+    assert torch.equal(out[:, 12:], torch.full((h, 12), 4.0))  # the bright ones with the wall
+    assert bool(out[0, 0].isnan())
+    slope = torch.linspace(1.0, 1.6, w).expand(h, w).contiguous()  # 1.6x over the row: < 1.5x in any 5x5 window
+    assert torch.equal(snap_depth_edges(img, slope), slope)
+    assert torch.equal(snap_depth_edges(img, depth).nan_to_num(-1.0), out.nan_to_num(-1.0))  # deterministic
+
+
+def test_snapped_edges_leave_no_outline_floating_over_the_disocclusion():
+    """Sideways move past that object: with edge snapping no pixel of the dark outline lands in the wall's
+    disocclusion (without it the blurred edge leaves a dark contour hanging between object and wall)."""
+    h, w = 32, 48
+    img = torch.ones(3, h, w)
+    img[:, :, :24] = 0.1
+    ramp = torch.tensor([1.0] * 22 + [1.5, 2.0, 2.6, 3.3] + [4.0] * 22)
+    depth = ramp.expand(h, w).contiguous()
+    K = np.array([[40.0, 0, w / 2], [0, 40.0, h / 2], [0, 0, 1]])
+    T = np.eye(4)
+    T[0, 3] = -0.3  # the camera moves right: the object slides left off the wall by 12 px, the wall by 3 px
+    dark = {}
+    for snap in (0.0, 1.5):
+        r = render_views(img, depth, K, K, T[None], fill="none", edge_snap=snap)
+        seen = r.visible[0] > 0.5
+        wall_side = torch.zeros(h, w, dtype=torch.bool)
+        wall_side[:, 14:] = True  # right of where the object's edge now is
+        dark[snap] = int((seen & wall_side & (r.frames[0, 0] < 0.5)).sum())
+    assert dark[0.0] > 0 and dark[1.5] == 0
 
 
 @pytest.mark.parametrize("preset", ["dolly_in", "truck", "arc", "pull_back"])

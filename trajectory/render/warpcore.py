@@ -178,7 +178,7 @@ def splat(src: Source, U, V, z, ok, out_hw: tuple[int, int], J=None, need: torch
         zbuf.scatter_reduce_(1, tgt, torch.where(inside, zkey, SENTINEL), reduce="amin")
         return zbuf
     smax = max_singular(J)
-    if need is not None:
+    if need is not None and not bool(need.all()):
         smax = torch.where(need[:, None], smax, 0.0)
     big = ok & (smax > 2.0)
     inside &= ~big
