@@ -278,9 +278,8 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
     k = 2 * radius + 1
     dy, dx = torch.meshgrid(torch.arange(-radius, radius + 1, device=z.device),
                             torch.arange(-radius, radius + 1, device=z.device), indexing="ij")
-    ratio = 1.0 + tol
+    ratio, pad = 1.0 + tol, (radius,) * 4
     for _ in range(passes):
-        pad = (radius,) * 4
         zmax = F.max_pool2d(F.pad(torch.where(valid, z, 0.0)[None, None], pad), k, 1)[0, 0]
         zmin = -F.max_pool2d(F.pad(torch.where(valid, -z, -float("inf"))[None, None], pad, value=-float("inf")),
                              k, 1)[0, 0]

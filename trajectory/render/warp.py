@@ -167,8 +167,8 @@ def iter_render(
 
     ``workers`` (default :func:`default_workers`) parts of ``ceil(chunk / workers)`` frames render at once, each on
     one thread; every frame is computed on its own, so the frames are the same bytes for any ``workers`` and
-    ``chunk``. ``into``: preallocated outputs for all frames (float32, frame ``i`` at ``i - into.start``); the
-    parts are then written there and are views of it (no per-part allocation or copy)."""
+    ``chunk``. ``into``: preallocated outputs for all frames (contiguous float32, ``start`` 0); the parts are then
+    written there and are views of it (no per-part allocation or copy)."""
     dep, ks, k, T, (ho, wo) = _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk)
     if not (near_clip > 0 and crack_tol >= 0 and edge_tol > 0 and fill_tol >= 0 and max_supersample >= 1
             and edge_snap >= 0):
@@ -239,14 +239,13 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
     P, p, parallax = cams
     ho, wo = out_hw
     fill_tol = tol[3]
-    n = sl.stop - sl.start
     if into is None:
+        n = sl.stop - sl.start
         f32 = {"dtype": torch.float32, "device": P.device}
-        into, at = RenderResult(torch.empty(n, channels, ho, wo, **f32), torch.empty(n, ho, wo, **f32),
-                                torch.empty(n, ho, wo, **f32)), slice(0, n)
+        out = RenderResult(torch.empty(n, channels, ho, wo, **f32), torch.empty(n, ho, wo, **f32),
+                           torch.empty(n, ho, wo, **f32), start=sl.start)
     else:
-        at = slice(sl.start - into.start, sl.stop - into.start)
-    out = RenderResult(into.frames[at], into.visible[at], into.depth[at], start=sl.start)
+        out = RenderResult(into.frames[sl], into.visible[sl], into.depth[sl], start=sl.start)
     zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, out.frames)
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
