@@ -275,14 +275,12 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
     if h * w < 2 or not bool(valid.any()):
         return z
     img = image.to(torch.float32)
-    k = 2 * radius + 1
     dy, dx = torch.meshgrid(torch.arange(-radius, radius + 1, device=z.device),
                             torch.arange(-radius, radius + 1, device=z.device), indexing="ij")
-    ratio, pad = 1.0 + tol, (radius,) * 4
+    ratio = 1.0 + tol
     for _ in range(passes):
-        zmax = F.max_pool2d(F.pad(torch.where(valid, z, 0.0)[None, None], pad), k, 1)[0, 0]
-        zmin = -F.max_pool2d(F.pad(torch.where(valid, -z, -float("inf"))[None, None], pad, value=-float("inf")),
-                             k, 1)[0, 0]
+        zmax = _window_max(torch.where(valid, z, 0.0), radius)
+        zmin = -_window_max(torch.where(valid, -z, -float("inf")), radius)
         between = valid & (zmax > zmin * step) & (z > zmin * ratio) & (z < zmax / ratio)
         y, x = between.nonzero().unbind(1)
         if y.numel() == 0:
@@ -295,6 +293,17 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
         d_far = _colour_distance(colours, centre, ok & (zw >= far_z[:, None] / ratio))
         z[y, x] = torch.where(d_near <= d_far, near_z, far_z)
     return z
+
+
+def _window_max(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """``(2 radius + 1)^2`` maximum filter of ``x [H,W]`` (the window clipped at the border), separable."""
+    for d in (1, 0):
+        n, y = x.shape[d], x.clone()
+        for s in range(1, min(radius, n - 1) + 1):
+            torch.maximum(y.narrow(d, s, n - s), x.narrow(d, 0, n - s), out=y.narrow(d, s, n - s))
+            torch.maximum(y.narrow(d, 0, n - s), x.narrow(d, s, n - s), out=y.narrow(d, 0, n - s))
+        x = y
+    return x
 
 
 def _colour_distance(colours: torch.Tensor, centre: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
