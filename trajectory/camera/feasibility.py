@@ -236,11 +236,17 @@ def _fold(acc: np.ndarray) -> np.ndarray:
 def _secant(x, y, z, xt, yt, zt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The projection of ``(x, y, z) + t/2`` minus that of ``(x, y, z) - t/2`` (homogeneous target pixels; both
     ends in front of the camera where the mask is True)."""
-    zp, zm = z + 0.5 * zt, z - 0.5 * zt
+    half = 0.5 * zt
+    zp, zm = z + half, z - half
     ok = (zp > NEAR_CLIP) & (zm > NEAR_CLIP)
-    rp = np.where(ok, 1.0 / np.where(ok, zp, 1.0), 0.0).astype(np.float32)
-    rm = np.where(ok, 1.0 / np.where(ok, zm, 1.0), 0.0).astype(np.float32)
-    return (x + 0.5 * xt) * rp - (x - 0.5 * xt) * rm, (y + 0.5 * yt) * rp - (y - 0.5 * yt) * rm, ok
+    rp = np.divide(1.0, zp, out=np.zeros_like(zp), where=ok)
+    rm = np.divide(1.0, zm, out=np.zeros_like(zm), where=ok)
+
+    def diff(c: np.ndarray, ct: np.ndarray) -> np.ndarray:
+        half_c = 0.5 * ct
+        return (c + half_c) * rp - (c - half_c) * rm
+
+    return diff(x, xt), diff(y, yt), ok
 
 
 def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibility:
@@ -253,11 +259,21 @@ def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibili
     T = np.asarray(cam_T_src, dtype=np.float64)
     if T.ndim != 3 or T.shape[1:] != (4, 4) or K.shape != (T.shape[0], 3, 3):
         raise ValueError(f"K must be [F, 3, 3] and cam_T_src [F, 4, 4], got {list(K.shape)} and {list(T.shape)}")
-    F, N = T.shape[0], lattice.points.shape[1]
-    gy, gx = lattice.grid
-    cy, cx = lattice.cell
     P = (K @ T[:, :3, :3]).astype(np.float32)
     p = (K @ T[:, :3, 3:]).astype(np.float32)
+    parts = [_predict_frames(lattice, P[i:i + _CHUNK], p[i:i + _CHUNK]) for i in range(0, max(1, len(P)), _CHUNK)]
+    return Feasibility(uncovered=np.concatenate([u for u, _ in parts]), stretched=np.concatenate([s for _, s in parts]))
+
+
+_CHUNK = 4  #: frames predicted at a time: every per-patch array stays in cache (each frame is computed on its own)
+
+
+def _predict_frames(lattice: Lattice, P: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`predict` for the cameras ``P = K R [F, 3, 3]``, ``p = K t [F, 3, 1]`` (float32): ``(uncovered,
+    stretched) [F]``."""
+    F, N = P.shape[0], lattice.points.shape[1]
+    gy, gx = lattice.grid
+    cy, cx = lattice.cell
     x, y, z = np.moveaxis(P @ lattice.points + p, 1, 0)  # [F, N] each
     xu, yu, zu = np.moveaxis(P @ lattice.tan_u, 1, 0)
     xv, yv, zv = np.moveaxis(P @ lattice.tan_v, 1, 0)
@@ -301,7 +317,7 @@ def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibili
             _splat_large(*args)
     folded = np.minimum(_fold(acc), 1.0)
     cov, st = folded[:F], folded[F:]
-    return Feasibility(uncovered=(1.0 - cov).mean(axis=(1, 2)), stretched=st.mean(axis=(1, 2)))
+    return (1.0 - cov).mean(axis=(1, 2)), st.mean(axis=(1, 2))
 
 
 def feasibility(traj: CameraTrajectory, depth: np.ndarray | None, *, cells: int = DEFAULT_CELLS,
