@@ -20,7 +20,8 @@ from draw_to_video.trajectory.render.depth import (
     snap_depth_edges,
     stereo_cameras,
 )
-from draw_to_video.trajectory.render.warp import render_views
+from draw_to_video.trajectory.render.edgeclean import _median9, median_at_edges
+from draw_to_video.trajectory.render.warp import RenderError, render_views
 from draw_to_video.trajectory.render.warpcore import SENTINEL, drop_strays
 
 from comfy_harness import REPO
@@ -112,6 +113,55 @@ def test_real_depth_moves_have_no_speckle_or_cracks_on_any_frame(motorcycle, pre
     assert quality.pinhole_fraction(cov).max() <= 1e-4, quality.pinhole_fraction(cov)
 
 
+def test_median9_is_the_median():
+    g = torch.Generator().manual_seed(7)
+    for k in range(50):
+        v = torch.randint(0, 3 if k % 2 else 10**6, (9, 257), generator=g).float()  # with and without ties
+        assert torch.equal(_median9(v), v.median(dim=0).values)
+
+
+def test_median_at_edges_cleans_specks_on_moving_edges_only():
+    """A bright speck on a depth edge the move slides apart takes its window's median; the same speck away from
+    the edge, a straight two-colour edge, and every pixel of a frame without translation keep their bytes."""
+    frames = torch.full((2, 3, 16, 16), 0.5)
+    frames[:, :, :, 8:] = 0.8  # the far side is lighter: a straight edge along the depth edge
+    frames[:, :, 6, 7] = 1.0  # speck on the edge (near side)
+    frames[:, :, 6, 2] = 1.0  # speck inside the near surface
+    depth = torch.ones(2, 16, 16)
+    depth[:, :, 8:] = 4.0
+    depth[:, 12:, 10:] = 0.0  # a filled hole counts as the far side
+    before = frames.clone()
+    median_at_edges(frames, depth, torch.tensor([0.0, 50.0]), 1.2)
+    assert torch.equal(frames[0], before[0])  # no translation: untouched
+    assert torch.allclose(frames[1, :, 6, 7], torch.tensor(0.5)) and torch.equal(frames[1, :, 6, 2], before[1, :, 6, 2])
+    untouched = torch.ones(16, 16, dtype=torch.bool)
+    untouched[6, 7] = False
+    assert torch.equal(frames[1][:, untouched], before[1][:, untouched])  # the straight edge is its own median
+    with pytest.raises(RenderError, match="edge_median"):
+        render_views(frames[0], depth[0], np.eye(3), np.eye(3), np.eye(4)[None], edge_median=-1.0)
+
+
+def test_edge_median_halves_the_specks_of_real_moves(motorcycle):
+    """Truck and push-in at strength 1 on the real photo and depth, default fill: pixels more than 1/4 from their
+    own 3x3 median (specks: thin parts and outline pixels the move scatters) drop by more than 40% over the moving
+    frames (measured 49% and 57%), and frame 0 is the same bytes with or without the cleanup."""
+    image, depth = motorcycle
+    for preset in ("truck", "dolly_in"):
+        traj = build_trajectory(None, ShotOptions(preset=preset, frames=13, width=W, height=H, fov_deg=28.2),
+                                depth=depth.numpy().astype(np.float64))
+        args = (image, depth, torch.tensor(traj.rescaled(W, H).K[0]), torch.tensor(traj.K),
+                torch.tensor(traj.cam_T_world()))
+        specks, frame0 = {}, {}
+        for em in (0.0, 1.2):
+            r = render_views(*args, edge_median=em)
+            rgb = (r.frames.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+            specks[em] = sum(int((np.abs(f.astype(np.int16) - cv2.medianBlur(f, 3)).max(2) > 64).sum())
+                             for f in rgb[1:])
+            frame0[em] = r.frames[0]
+        assert torch.equal(frame0[0.0], frame0[1.2]), preset
+        assert specks[1.2] < 0.6 * specks[0.0], (preset, specks)
+
+
 def _pairs():
     left, right, disp = skimage.data.stereo_motorcycle()
     f, cx, cy, doffs, base = 994.978, 311.193, 254.877, 31.086, 193.001
@@ -139,3 +189,8 @@ def test_stereo_whole_frame_and_visible_psnr_hold(case):
     seen = r.visible[0] > 0
     assert _psnr(r.frames[0], tgt, seen) >= vis_min
     assert _psnr(r.frames[0], tgt, torch.ones_like(seen)) >= whole_min
+    # the edge cleanup (edge_median) brings both closer to the real view (measured +0.12 / +0.24 dB visible,
+    # +0.10 / +0.08 dB whole)
+    raw = render_views(img, depth, K1, K2[None], T[None], edge_median=0.0).frames[0]
+    assert _psnr(r.frames[0], tgt, seen) > _psnr(raw, tgt, seen)
+    assert _psnr(r.frames[0], tgt, torch.ones_like(seen)) > _psnr(raw, tgt, torch.ones_like(seen))

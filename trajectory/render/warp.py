@@ -29,6 +29,9 @@ Method ("forward depth, backward colour"):
    differs by under one pixel (``f (|t_xy| + |t_z| r_max) |1/z1 - 1/z2| < 1``; so under a pure rotation every
    such gap is a crack). Any other empty pixel is a disocclusion or outside the source view: ``visible = 0``,
    filled by :mod:`.holefill` / :mod:`.holefill_layered` (``fill``).
+6. With a fill, specks at depth edges that the move slides apart are cleaned (``edge_median``,
+   :func:`.edgeclean.median_at_edges`): such a pixel takes the median of its 3x3 neighbourhood. Frames without
+   translation (frame 0) and everything away from depth edges keep their bytes.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import numpy as np
 import torch
 
 from ..checks import CancelFn, ProgressFn, check_shape, poll
+from .edgeclean import median_at_edges
 from .holefill import background_fill, pushpull_fill
 from .holefill_layered import layered_fill
 from .warpcore import (
@@ -159,6 +163,7 @@ def iter_render(
     fill_tol: float = 0.1,
     max_supersample: int = 8,
     edge_snap: float = 1.5,
+    edge_median: float = 1.2,
     workers: int | None = None,
     into: RenderResult | None = None,
 ) -> Iterator[RenderResult]:
@@ -171,8 +176,8 @@ def iter_render(
     written there and are views of it (no per-part allocation or copy)."""
     dep, ks, k, T, (ho, wo) = _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk)
     if not (near_clip > 0 and crack_tol >= 0 and edge_tol > 0 and fill_tol >= 0 and max_supersample >= 1
-            and edge_snap >= 0):
-        raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol, edge_snap >= 0; "
+            and edge_snap >= 0 and edge_median >= 0):
+        raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol, edge_snap, edge_median >= 0; "
                           "max_supersample >= 1")
     if 31 + max(1, (image.shape[1] * image.shape[2] - 1).bit_length()) > 63:
         raise RenderError(f"source image too large: {tuple(image.shape[1:])}")
@@ -180,7 +185,7 @@ def iter_render(
     cams = (torch.from_numpy(k @ T[:, :3, :3]).to(dev, torch.float32),
             torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
             torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32))
-    tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap))
+    tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap), float(edge_median))
     n_workers = default_workers(dev) if workers is None else int(workers)
     if n_workers < 1:
         raise RenderError(f"workers must be >= 1, got {workers}")
@@ -208,7 +213,7 @@ _WARP_BATCH = 1  # frames warped together: one frame's intermediates stay in cac
 def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple:
     """Steps 1-3 and 5 of the method for a few frames: their z-buffer keys into ``zbuf [B,H'*W']``; returns what
     sampling them needs."""
-    near_clip, crack_tol, _, _, max_supersample, _ = tol
+    near_clip, crack_tol, _, _, max_supersample, _, _ = tol
     U, V, z, ok = project(src, P, p, near_clip)
     need, Jf = frame_jacobian(src, P, U, V, z, ok)  # per frame, so results do not depend on chunking
     J = jacobian(src, P, U, V, z) if bool(need.any()) else None
@@ -253,6 +258,8 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
     filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol)
     if filled is not out.frames:
         out.frames.copy_(filled)
+    if fill != "none" and tol[6] > 1.0:
+        median_at_edges(out.frames, out.depth, parallax[sl], tol[6])
     out.visible.copy_(seen)
     return out
 
@@ -308,7 +315,8 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     intermediates), ``progress(done, total)``, ``cancel()`` (a true return raises :class:`..checks.Cancelled`),
     ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
     ``fill_tol``, ``max_supersample``, ``edge_snap`` (the depth ratio across a 5x5 window above which its
-    in-between pixels are snapped to a side; 0 = off), ``workers``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
+    in-between pixels are snapped to a side; 0 = off), ``edge_median`` (with a fill: the depth ratio across a 3x3
+    window above which a pixel on an edge the move slides apart takes the window's median; 0 = off), ``workers``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
     preallocated outputs; use :func:`iter_render` to stream instead).
     """
     iter_render(image, depth, K_src, K, cam_T_src, **kwargs)  # validates everything before allocating
