@@ -1,4 +1,4 @@
-"""Specks at moving depth edges cleaned from finished frames (step 7 of :mod:`.warp`).
+"""Specks at moving depth edges cleaned from finished frames (step 6 of :mod:`.warp`).
 
 Where a move slides a near surface over a far one, the z-buffer decides every pixel of the outline for one side or
 the other, and a thin part or an outline pixel of mixed colour is left as a lone speck that shimmers from frame to
@@ -17,13 +17,14 @@ import torch
 
 def median_at_edges(frames: torch.Tensor, depth: torch.Tensor, parallax: torch.Tensor, step: float) -> torch.Tensor:
     """``frames [B,C,H,W]`` (contiguous) with the pixels on moving depth edges replaced, in place, by the median of
-    their 3x3 neighbourhood (the image's outermost ring of pixels is left alone); ``depth [B,H,W]`` is the seen depth (0 where filled),
-    ``parallax [B]`` each frame's pixels of parallax per unit of inverse depth. Returns ``frames``."""
+    their 3x3 neighbourhood (the image's outermost ring of pixels is left alone); ``depth [B,H,W]`` is the seen
+    depth (0 where filled), ``parallax [B]`` each frame's pixels of parallax per unit of inverse depth. Returns
+    ``frames``."""
     b, c, h, w = frames.shape
     if h < 3 or w < 3 or not bool((parallax > 0).any()):
         return frames
-    # inverse depth, 0 where filled (infinitely far); its 3x3 maximum is a window's nearest seen point and its
-    # minimum the farthest, over the pixels with a full window (the image's outermost ring is left alone)
+    # inverse depth, 0 where filled (infinitely far): its 3x3 maximum is a window's nearest seen point and its
+    # minimum the farthest, for every pixel with a full window
     inv = torch.where(depth > 0, depth.reciprocal(), 0.0)
     near, far = _window3(inv, torch.maximum), _window3(inv, torch.minimum)
     par = parallax.to(inv.dtype)[:, None, None]

@@ -316,8 +316,9 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
     ``fill_tol``, ``max_supersample``, ``edge_snap`` (the depth ratio across a 5x5 window above which its
     in-between pixels are snapped to a side; 0 = off), ``edge_median`` (with a fill: the depth ratio across a 3x3
-    window above which a pixel on an edge the move slides apart takes the window's median; 0 = off), ``workers``. Returns the stacked :class:`RenderResult` (written chunk by chunk into
-    preallocated outputs; use :func:`iter_render` to stream instead).
+    window above which a pixel on an edge the move slides apart takes the window's median; 0 = off), ``workers``.
+    Returns the stacked :class:`RenderResult` (written chunk by chunk into preallocated outputs; use
+    :func:`iter_render` to stream instead).
     """
     iter_render(image, depth, K_src, K, cam_T_src, **kwargs)  # validates everything before allocating
     n = 1 if len(np.shape(cam_T_src)) == 2 else int(np.shape(cam_T_src)[0])
