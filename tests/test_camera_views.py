@@ -28,8 +28,10 @@ def scene():
 
 
 def _render(image, depth, traj):
+    """The clip as the geometry gives it: without the renderer's edge cleanup (a finishing step on the 2.5D
+    output that camera-aware interpolation, working on any clip, does not repeat)."""
     r = render_views(image.permute(2, 0, 1), depth, torch.tensor(traj.K[0]), torch.tensor(traj.K),
-                     torch.tensor(traj.cam_T_world()), out_hw=(H, W))
+                     torch.tensor(traj.cam_T_world()), out_hw=(H, W), edge_median=0)
     return r.frames.permute(0, 2, 3, 1).clamp(0, 1), r.depth, r.visible
 
 

@@ -120,7 +120,8 @@ def test_real_stereo_pair_beats_telea_by_one_db():
     K1, K2, T = stereo_cameras(994.978, 311.193, 254.877, 193.001, doffs=31.086)
     img = torch.from_numpy(left).permute(2, 0, 1).float() / 255
     raw = render_views(img, depth, K1, K2[None], T[None], fill="none")
-    ours = render_views(img, depth, K1, K2[None], T[None], fill="layered")
+    ours = render_views(img, depth, K1, K2[None], T[None], fill="layered", edge_median=0)  # the fill alone
+    finished = render_views(img, depth, K1, K2[None], T[None], fill="layered")  # with the edge cleanup
     seen = raw.visible[0].numpy() > 0
     assert torch.equal(ours.visible, raw.visible)
     u8 = (raw.frames[0].permute(1, 2, 0).numpy().clip(0, 1) * 255 + 0.5).astype(np.uint8)
@@ -129,3 +130,4 @@ def test_real_stereo_pair_beats_telea_by_one_db():
     filled = ours.frames[0].permute(1, 2, 0).numpy()
     assert np.array_equal(filled[seen], raw.frames[0].permute(1, 2, 0).numpy()[seen])
     assert _psnr(filled, truth, ~seen) >= _psnr(telea, truth, ~seen) + 1.0
+    assert _psnr(finished.frames[0].permute(1, 2, 0).numpy(), truth, ~seen) >= _psnr(telea, truth, ~seen) + 1.0
