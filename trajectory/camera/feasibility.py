@@ -265,7 +265,8 @@ def predict(lattice: Lattice, K: np.ndarray, cam_T_src: np.ndarray) -> Feasibili
     return Feasibility(uncovered=np.concatenate([u for u, _ in parts]), stretched=np.concatenate([s for _, s in parts]))
 
 
-_CHUNK = 4  #: frames predicted at a time: every per-patch array stays in cache (each frame is computed on its own)
+_CHUNK = 4  #: frames predicted at a time: ~100 KB temporaries instead of MBs, measured 1.2-2x faster (each frame
+#: is computed on its own, so the results do not depend on it)
 
 
 def _predict_frames(lattice: Lattice, P: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
