@@ -28,8 +28,9 @@ class Render25D(DTVNode):
             category=CATEGORY,
             description="Renders what the camera of a trajectory sees, frame by frame, from one image and its "
                         "depth (forward splatting with a z-buffer, crack-free when zooming in, background-aware hole "
-                        "filling, specks at moving depth edges cleaned). Also outputs where each frame was seen in the source (1) or filled (0), which is "
-                        "the visibility mask the camera-guided SVD sampler uses.",
+                        "filling, specks at moving depth edges cleaned). Also outputs where each frame was seen in "
+                        "the source (1) or filled (0), which is the visibility mask the camera-guided SVD sampler "
+                        "uses.",
             inputs=[
                 io.Image.Input("image", tooltip="The source image (the first image of the batch is used)."),
                 Depth.Input("depth", tooltip="Its depth, from a depth node or the approximate prior."),

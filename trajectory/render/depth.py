@@ -279,8 +279,8 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
                             torch.arange(-radius, radius + 1, device=z.device), indexing="ij")
     ratio = 1.0 + tol
     for _ in range(passes):
-        zmax = _window_max(torch.where(valid, z, 0.0), radius)
-        zmin = -_window_max(torch.where(valid, -z, -float("inf")), radius)
+        zmax = window_extreme(torch.where(valid, z, 0.0), radius)
+        zmin = window_extreme(torch.where(valid, z, float("inf")), radius, torch.minimum)
         between = valid & (zmax > zmin * step) & (z > zmin * ratio) & (z < zmax / ratio)
         y, x = between.nonzero().unbind(1)
         if y.numel() == 0:
@@ -295,13 +295,14 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
     return z
 
 
-def _window_max(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """``(2 radius + 1)^2`` maximum filter of ``x [H,W]`` (the window clipped at the border), separable."""
-    for d in (1, 0):
+def window_extreme(x: torch.Tensor, radius: int = 1, op=torch.maximum) -> torch.Tensor:
+    """``op`` (``torch.maximum`` or ``torch.minimum``) over the ``(2 radius + 1)^2`` window of every pixel of the
+    last two dimensions of ``x`` (the window clipped at the border), separable; returns a new tensor."""
+    for d in (-1, -2):
         n, y = x.shape[d], x.clone()
         for s in range(1, min(radius, n - 1) + 1):
-            torch.maximum(y.narrow(d, s, n - s), x.narrow(d, 0, n - s), out=y.narrow(d, s, n - s))
-            torch.maximum(y.narrow(d, 0, n - s), x.narrow(d, s, n - s), out=y.narrow(d, 0, n - s))
+            op(y.narrow(d, s, n - s), x.narrow(d, 0, n - s), out=y.narrow(d, s, n - s))
+            op(y.narrow(d, 0, n - s), x.narrow(d, s, n - s), out=y.narrow(d, 0, n - s))
         x = y
     return x
 

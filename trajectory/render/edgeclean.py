@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import torch
 
+from .depth import window_extreme
+
 
 def median_at_edges(frames: torch.Tensor, depth: torch.Tensor, parallax: torch.Tensor, step: float) -> torch.Tensor:
     """``frames [B,C,H,W]`` (contiguous) with the pixels on moving depth edges replaced, in place, by the median of
@@ -26,7 +28,8 @@ def median_at_edges(frames: torch.Tensor, depth: torch.Tensor, parallax: torch.T
     # inverse depth, 0 where filled (infinitely far): its 3x3 maximum is a window's nearest seen point and its
     # minimum the farthest, for every pixel with a full window
     inv = torch.where(depth > 0, depth.reciprocal(), 0.0)
-    near, far = _window3(inv, torch.maximum), _window3(inv, torch.minimum)
+    near = window_extreme(inv)[..., 1:-1, 1:-1]
+    far = window_extreme(inv, 1, torch.minimum)[..., 1:-1, 1:-1]
     par = parallax.to(inv.dtype)[:, None, None]
     edge = (near > far * step) & ((near - far) * par >= 1.0)
     frame, y, x = edge.nonzero().unbind(1)
@@ -40,13 +43,6 @@ def median_at_edges(frames: torch.Tensor, depth: torch.Tensor, parallax: torch.T
     for ch, med in enumerate(meds):  # every window is read before any pixel is written
         flat.index_copy_(0, at + ch * (h * w), med)
     return frames
-
-
-def _window3(x: torch.Tensor, op) -> torch.Tensor:
-    """``op`` (``torch.maximum`` / ``torch.minimum``) over each full 3x3 window of ``x [B,H,W]`` ->
-    ``[B,H-2,W-2]``."""
-    rows = op(op(x[:, :, :-2], x[:, :, 1:-1]), x[:, :, 2:])
-    return op(op(rows[:, :-2], rows[:, 1:-1]), rows[:, 2:])
 
 
 # a median-of-9 exchange network (19 compare-exchanges): row 4 ends up holding the median

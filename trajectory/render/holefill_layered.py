@@ -30,6 +30,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .depth import window_extreme
 from .holefill import _QUAD, _axis_neighbours, _block_sum
 
 _SMOOTH_TRUST = 0.05  # a smooth-layer level is trusted where this share of its kernel footprint was seen
@@ -100,7 +101,7 @@ def _edges(far, znear, tol):
     zfar = far[:, -1] / cnt.clamp_min(1e-12)
     seen1 = cnt > 0
     holed = cnt < 4
-    hi = _max3(zfar)
+    hi = window_extreme(zfar)
     edge = seen1 & holed & (hi > znear * (1.0 + tol))
     floor = torch.where(edge, _floor(hi, znear, tol), 0.0)  # (0 x inf elsewhere)
     holes = (~seen1).view(-1).nonzero().squeeze(1)
@@ -122,7 +123,7 @@ def _edges(far, znear, tol):
     empty_floor = torch.zeros_like(floor)
     empty_floor.view(-1)[holes] = torch.where(e_h, _floor(zf_h, zn_h, tol), 0.0)
     # blocks with holes next to an empty block across an edge (its corners too) share its floor
-    floor = torch.maximum(floor.add_(empty_floor), _max3(empty_floor).mul_(holed))
+    floor = torch.maximum(floor.add_(empty_floor), window_extreme(empty_floor).mul_(holed))
     return edge | (floor > 0), floor
 
 
@@ -142,17 +143,6 @@ def _max_pool2(x: torch.Tensor) -> torch.Tensor:
     x = _even(x)
     return torch.maximum(torch.maximum(x[..., 0::2, 0::2], x[..., 0::2, 1::2]),
                          torch.maximum(x[..., 1::2, 0::2], x[..., 1::2, 1::2]))
-
-
-def _max3(x: torch.Tensor) -> torch.Tensor:
-    """3x3 maximum filter over the last two dimensions (the image border adds nothing)."""
-    for d in (-1, -2):
-        n = x.shape[d]
-        y = x.clone()
-        torch.maximum(y.narrow(d, 1, n - 1), x.narrow(d, 0, n - 1), out=y.narrow(d, 1, n - 1))
-        torch.maximum(y.narrow(d, 0, n - 1), x.narrow(d, 1, n - 1), out=y.narrow(d, 0, n - 1))
-        x = y
-    return x
 
 
 def _up2(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
@@ -205,7 +195,7 @@ def _background_layer(x, floor, tol):
     levels = []
     while True:
         cnt = x[:, -2:-1].clamp_min(1e-12)
-        reach = _max3(floor)  # also the blocks a bilinear upsampling of it would read
+        reach = window_extreme(floor)  # also the blocks a bilinear upsampling of it would read
         ok = (x[:, -2:-1] * 0.25).clamp_(max=1.0) * (x[:, -1:] >= reach * cnt).to(x.dtype)
         levels.append((x[:, :-2] / cnt, ok))
         if bool((ok >= 1).all()) or max(x.shape[-2:]) <= 1:
