@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.render import quality
 from draw_to_video.trajectory.render.depth import (
+    dequantize_depth,
     depth_from_map,
     disparity_to_depth,
     snap_depth_edges,
@@ -194,3 +197,65 @@ def test_stereo_whole_frame_and_visible_psnr_hold(case):
     raw = render_views(img, depth, K1, K2[None], T[None], edge_median=0.0).frames[0]
     assert _psnr(r.frames[0], tgt, seen) > _psnr(raw, tgt, seen)
     assert _psnr(r.frames[0], tgt, torch.ones_like(seen)) > _psnr(raw, tgt, torch.ones_like(seen))
+
+
+def _quantised_slope(h: int = 96, w: int = 128, levels: int = 255, lo: float = 0.1,
+                     hi: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A plane sloping away from left to right (depth 1 -> 1.6) stored as an inverse-depth map of ``levels`` steps
+    over ``lo..hi`` (an 8-bit PNG of a scene from depth 0.5 to 10 by default: terraces 2-3 px wide), and the same
+    slope unquantised."""
+    inv = 1.0 / torch.linspace(1.0, 1.6, w).expand(h, w)
+    q = torch.round((inv - lo) / (hi - lo) * levels) / levels
+    return 1.0 / (lo + q * (hi - lo)), 1.0 / inv
+
+
+@settings(max_examples=25, deadline=None)
+@given(levels=st.integers(40, 255), sigma=st.floats(0.5, 6.0), seed=st.integers(0, 10_000))
+def test_dequantize_depth_keeps_every_pixel_in_its_bin(levels, sigma, seed):
+    g = torch.Generator().manual_seed(seed)
+    depth, _ = _quantised_slope(levels=levels, lo=0.6, hi=1.0)  # each level used: at least 40 of them
+    depth = depth.clone()
+    depth[torch.rand(depth.shape, generator=g) < 0.05] = float("nan")  # invalid pixels stay as they are
+    out = dequantize_depth(depth, sigma)
+    valid = torch.isfinite(depth)
+    lv = torch.unique(depth[valid])
+    at = torch.searchsorted(lv, depth[valid])
+    lo = torch.where(at > 0, 0.5 * (lv[(at - 1).clamp_min(0)] + lv[at]), lv[at])
+    hi = torch.where(at < lv.numel() - 1, 0.5 * (lv[(at + 1).clamp_max(lv.numel() - 1)] + lv[at]), lv[at])
+    assert bool(((out[valid] >= lo) & (out[valid] <= hi)).all())
+    assert bool(out[~valid].isnan().all())
+    assert torch.equal(dequantize_depth(depth, sigma).nan_to_num(-1.0), out.nan_to_num(-1.0))  # deterministic
+
+
+def test_dequantize_depth_restores_a_slope_and_leaves_other_maps_alone():
+    depth, true = _quantised_slope()
+    out = dequantize_depth(depth)
+    inner = (slice(10, -10), slice(10, -10))
+    assert (out - true)[inner].abs().max() < 0.5 * (depth - true)[inner].abs().max()
+    assert (out.diff(dim=1)[inner] > 0).float().mean() > 0.95  # a ramp again, not terraces (mostly flat steps)
+    assert (depth.diff(dim=1)[inner] > 0).float().mean() < 0.5
+    floats = 0.5 + torch.rand(64, 64, generator=torch.Generator().manual_seed(0))
+    planes = torch.full((64, 64), 4.0)
+    planes[10:30, 10:30] = 1.0
+    for d in (floats, planes):  # a float map (every value its own) and a few flat planes are not quantised
+        assert dequantize_depth(d) is d
+
+
+def test_a_large_push_in_on_the_8_bit_depth_opens_no_contour_cracks(motorcycle):
+    """The bundled depth is an 8-bit PNG. Pushed in at strength 2, its terraces part along every contour: a zigzag
+    of specks across the tank. Dequantized, they are gone: specks over the moving frames drop by more than 15%
+    (measured 2859 -> 2197), and a small move (strength 0.25) gains no specks."""
+    image, depth = motorcycle
+    for strength, most in ((2.0, 0.85), (0.25, 1.02)):
+        traj = build_trajectory(None, ShotOptions(preset="dolly_in", frames=13, width=W, height=H, fov_deg=28.2,
+                                                  strength=strength, auto_strength=False),
+                                depth=depth.numpy().astype(np.float64))
+        args = (image, depth, torch.tensor(traj.rescaled(W, H).K[0]), torch.tensor(traj.K),
+                torch.tensor(traj.cam_T_world()))
+        specks = {}
+        for dq in (0.0, 3.0):
+            rgb = (render_views(*args, dequantize=dq).frames.clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+            rgb = rgb.permute(0, 2, 3, 1).numpy()
+            specks[dq] = sum(int((np.abs(f.astype(np.int16) - cv2.medianBlur(f, 3)).max(2) > 64).sum())
+                             for f in rgb[1:])
+        assert specks[3.0] <= most * specks[0.0], (strength, specks)

@@ -22,6 +22,7 @@ from their neighbours (push-pull average); a map with no valid value is a ``Valu
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -40,6 +41,7 @@ DEFAULT_NEAR = 0.5
 DEFAULT_FAR = 10.0
 
 _MIN_DEPTH = 1e-6
+_MIN_LEVELS = 32  # fewer distinct depths are flat planes, not a quantised slope (dequantize_depth)
 _QUANTILE_MAX = 1 << 22  # torch.quantile input limit is 2**24; subsample well below it
 
 
@@ -253,6 +255,36 @@ def depth_or_fallback(
         prior_kw = {k: kwargs[k] for k in ("near", "far", "subject_depth") if k in kwargs}
         return fallback_depth_prior(height, width, **prior_kw)[None], FALLBACK_NOTE
     return depth_from_map(x, kind, **kwargs), None
+
+
+def dequantize_depth(depth: torch.Tensor, sigma: float = 3.0) -> torch.Tensor:
+    """A quantised depth map (an 8- or 16-bit PNG: at least :data:`_MIN_LEVELS` distinct values, but at most one
+    per 8 valid pixels) made smooth within its quantisation bins; any other ``depth [H,W]`` (a float map, a scene of
+    a few flat planes) is returned as it is (the same tensor).
+
+    Quantised, a smooth slope is a staircase of flat terraces. A large move opens the parallax of one level between
+    the terraces, a crack along every contour through which the background shows. Each valid pixel (finite,
+    ``> 0``) takes the Gaussian (``sigma`` px) mean inverse depth of the valid pixels around it, clamped to its own
+    bin: from the middle between its level and the next lower distinct level to the middle to the next higher. So
+    the ramps come back, and no pixel moves by more than half a level, at an edge or anywhere. Returns a new
+    tensor."""
+    z = depth.to(torch.float32)
+    valid = torch.isfinite(z) & (z > 0)
+    levels = torch.unique(z[valid])  # sorted
+    n = levels.numel()
+    if n < _MIN_LEVELS or n * 8 > int(valid.sum()):
+        return depth
+    at = torch.searchsorted(levels, torch.where(valid, z, levels[0]))
+    mid = torch.cat([levels[:1], 0.5 * (levels[1:] + levels[:-1]), levels[-1:]])  # bin edges
+    r = max(1, math.ceil(3 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32, device=z.device) / sigma) ** 2)
+    k = (k / k.sum()).view(1, 1, 1, -1)
+    wgt = valid.to(torch.float32)
+    x = torch.stack([torch.where(valid, 1.0 / z, 0.0), wgt])[:, None]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k)
+    x = F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.transpose(-1, -2))
+    smooth = x[1, 0].clamp_min(1e-12) / x[0, 0].clamp_min(1e-30)  # 1 / mean inverse depth
+    return torch.where(valid, torch.minimum(torch.maximum(smooth, mid[at]), mid[at + 1]), z)
 
 
 def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 1.5, radius: int = 2,

@@ -5,7 +5,9 @@ Cameras follow :mod:`draw_to_video.trajectory.conventions`. ``cam_T_src[f]`` map
 
 Method ("forward depth, backward colour"):
 
-0. Soft depth edges are made sharp first (``edge_snap``, :func:`.depth.snap_depth_edges`): a pixel whose depth
+0. A quantised depth map (8- or 16-bit) is first made smooth within its quantisation bins (``dequantize``,
+   :func:`.depth.dequantize_depth`), so a large move opens no cracks along its contours. Soft depth edges are made
+   sharp next (``edge_snap``, :func:`.depth.snap_depth_edges`): a pixel whose depth
    lies between the two sides of an edge takes the side whose colour it shows, so an outline never floats between
    an object and its background.
 1. Every source pixel with finite depth ``> 0`` is unprojected with ``K_src``, moved by ``cam_T_src`` and
@@ -164,6 +166,7 @@ def iter_render(
     max_supersample: int = 8,
     edge_snap: float = 1.5,
     edge_median: float = 1.2,
+    dequantize: float = 3.0,
     workers: int | None = None,
     into: RenderResult | None = None,
 ) -> Iterator[RenderResult]:
@@ -176,16 +179,17 @@ def iter_render(
     written there and are views of it (no per-part allocation or copy)."""
     dep, ks, k, T, (ho, wo) = _check_inputs(image, depth, K_src, K, cam_T_src, out_hw, fill, chunk)
     if not (near_clip > 0 and crack_tol >= 0 and edge_tol > 0 and fill_tol >= 0 and max_supersample >= 1
-            and edge_snap >= 0 and edge_median >= 0):
-        raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol, edge_snap, edge_median >= 0; "
-                          "max_supersample >= 1")
+            and edge_snap >= 0 and edge_median >= 0 and dequantize >= 0):
+        raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol, edge_snap, edge_median, dequantize "
+                          ">= 0; max_supersample >= 1")
     if 31 + max(1, (image.shape[1] * image.shape[2] - 1).bit_length()) > 63:
         raise RenderError(f"source image too large: {tuple(image.shape[1:])}")
     dev = image.device
     cams = (torch.from_numpy(k @ T[:, :3, :3]).to(dev, torch.float32),
             torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
             torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32))
-    tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap), float(edge_median))
+    tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap), float(edge_median),
+           float(dequantize))
     n_workers = default_workers(dev) if workers is None else int(workers)
     if n_workers < 1:
         raise RenderError(f"workers must be >= 1, got {workers}")
@@ -213,7 +217,7 @@ _WARP_BATCH = 1  # frames warped together: one frame's intermediates stay in cac
 def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple:
     """Steps 1-3 and 5 of the method for a few frames: their z-buffer keys into ``zbuf [B,H'*W']``; returns what
     sampling them needs."""
-    near_clip, crack_tol, _, _, max_supersample, _, _ = tol
+    near_clip, crack_tol, _, _, max_supersample, _, _, _ = tol
     U, V, z, ok = project(src, P, p, near_clip)
     need, Jf = frame_jacobian(src, P, U, V, z, ok)  # per frame, so results do not depend on chunking
     J = jacobian(src, P, U, V, z) if bool(need.any()) else None
@@ -266,7 +270,7 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
 
 def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, workers,
             into: RenderResult | None) -> Iterator[RenderResult]:
-    src = prepare_source(image, dep, ks, tol[2], tol[5])
+    src = prepare_source(image, dep, ks, tol[2], tol[5], tol[7])
     n = cams[0].shape[0]
     step = -(-chunk // workers)
     parts = [slice(i, min(n, i + step)) for i in range(0, n, step)]
@@ -316,7 +320,8 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
     ``fill_tol``, ``max_supersample``, ``edge_snap`` (the depth ratio across a 5x5 window above which its
     in-between pixels are snapped to a side; 0 = off), ``edge_median`` (with a fill: the depth ratio across a 3x3
-    window above which a pixel on an edge the move slides apart takes the window's median; 0 = off), ``workers``.
+    window above which a pixel on an edge the move slides apart takes the window's median; 0 = off), ``dequantize``
+    (the blur in px that smooths a quantised depth map within its bins; 0 = off), ``workers``.
     Returns the stacked :class:`RenderResult` (written chunk by chunk into preallocated outputs; use
     :func:`iter_render` to stream instead).
     """

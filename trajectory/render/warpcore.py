@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .depth import snap_depth_edges
+from .depth import dequantize_depth, snap_depth_edges
 
 SENTINEL = torch.iinfo(torch.int64).max
 MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
@@ -51,11 +51,14 @@ def _one_sided(z: torch.Tensor, valid: torch.Tensor, dim: int, edge_tol: float) 
 
 
 def prepare_source(image: torch.Tensor, depth: torch.Tensor, K_src: np.ndarray, edge_tol: float,
-                   edge_snap: float = 0.0) -> Source:
-    """Unproject every pixel; precompute the tangent vectors of the analytic warp Jacobian. ``edge_snap > 1``:
-    first :func:`.depth.snap_depth_edges` at that ``step``."""
+                   edge_snap: float = 0.0, dequantize: float = 0.0) -> Source:
+    """Unproject every pixel; precompute the tangent vectors of the analytic warp Jacobian. First, ``dequantize >
+    0``: :func:`.depth.dequantize_depth` at that ``sigma``; ``edge_snap > 1``: :func:`.depth.snap_depth_edges` at
+    that ``step``."""
     c, h, w = image.shape
     dev = image.device
+    if dequantize > 0.0:
+        depth = dequantize_depth(depth, sigma=dequantize)
     if edge_snap > 1.0:
         depth = snap_depth_edges(image, depth, step=edge_snap)
     kinv = torch.from_numpy(np.linalg.inv(np.asarray(K_src, dtype=np.float64))).to(dev, torch.float32)
