@@ -17,8 +17,8 @@ from PIL import Image
 from draw_to_video.trajectory.camera.build import ShotOptions, build_trajectory
 from draw_to_video.trajectory.render import quality
 from draw_to_video.trajectory.render.depth import (
-    dequantize_depth,
     depth_from_map,
+    dequantize_depth,
     disparity_to_depth,
     snap_depth_edges,
     stereo_cameras,

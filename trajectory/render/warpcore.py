@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .depth import dequantize_depth, snap_depth_edges
+from .depth import dequantize_depth, snap_depth_edges, window_extreme
 
 SENTINEL = torch.iinfo(torch.int64).max
 MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
@@ -149,17 +149,6 @@ def _lower_median(J: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _dilate_min(buf: torch.Tensor) -> torch.Tensor:
-    """3x3 minimum filter of ``[B,H,W]`` keys or depths (separable)."""
-    out = buf.clone()
-    torch.minimum(out[:, :, 1:], buf[:, :, :-1], out=out[:, :, 1:])
-    torch.minimum(out[:, :, :-1], buf[:, :, 1:], out=out[:, :, :-1])
-    rows = out.clone()
-    torch.minimum(out[:, 1:], rows[:, :-1], out=out[:, 1:])
-    torch.minimum(out[:, :-1], rows[:, 1:], out=out[:, :-1])
-    return out
-
-
 def splat(src: Source, U, V, z, ok, out_hw: tuple[int, int], J=None, need: torch.Tensor | None = None,
           max_ss: int = 8) -> torch.Tensor:
     """Z-buffer of ``(float bits of z) << idx_bits | source index`` keys -> ``[B, H'*W']``.
@@ -189,7 +178,7 @@ def splat(src: Source, U, V, z, ok, out_hw: tuple[int, int], J=None, need: torch
     both = torch.full((bsz, 2 * m), SENTINEL, dtype=torch.int64, device=U.device)
     both.scatter_reduce_(1, tgt, torch.where(inside, zkey, SENTINEL), reduce="amin")
     del tgt, inside
-    zbuf = torch.minimum(both[:, :m], _dilate_min(both[:, m:].view(bsz, ho, wo)).view(bsz, m))
+    zbuf = torch.minimum(both[:, :m], window_extreme(both[:, m:].view(bsz, ho, wo), op=torch.minimum).view(bsz, m))
     if bool(big.any()):
         _splat_footprints(zbuf.view(-1), big, U, V, zkey, J, smax, out_hw, max_ss)
     return zbuf
@@ -275,7 +264,7 @@ def close_see_through(zbuf: torch.Tensor, out_hw: tuple[int, int], idx_bits: int
     grid = zbuf.view(-1, ho, wo)
     ratio = math.exp(crack_tol)
     z = torch.where(grid == SENTINEL, float("inf"), point_depth(grid, idx_bits))
-    cand = (_dilate_min(z) * ratio < z) & (grid != SENTINEL)  # empty pixels are the crack rule's
+    cand = (window_extreme(z, op=torch.minimum) * ratio < z) & (grid != SENTINEL)  # empty pixels are the crack rule's
     cand[:, [0, -1]] = False
     cand[:, :, [0, -1]] = False
     ids = cand.view(-1).nonzero().squeeze(1)
