@@ -42,6 +42,7 @@ DEFAULT_FAR = 10.0
 
 _MIN_DEPTH = 1e-6
 _MIN_LEVELS = 32  # fewer distinct depths are flat planes, not a quantised slope (dequantize_depth)
+_PROBE = 4096  # valid pixels dequantize_depth looks at first (evenly strided)
 _QUANTILE_MAX = 1 << 22  # torch.quantile input limit is 2**24; subsample well below it
 
 
@@ -258,9 +259,10 @@ def depth_or_fallback(
 
 
 def dequantize_depth(depth: torch.Tensor, sigma: float = 3.0) -> torch.Tensor:
-    """A quantised depth map (an 8- or 16-bit PNG: at least :data:`_MIN_LEVELS` distinct values, but at most one
-    per 8 valid pixels) made smooth within its quantisation bins; any other ``depth [H,W]`` (a float map, a scene of
-    a few flat planes) is returned as it is (the same tensor).
+    """A quantised depth map (an 8-bit PNG: at least :data:`_MIN_LEVELS` distinct values, but at most one per 8
+    valid pixels, also among :data:`_PROBE` of them) made smooth within its quantisation bins; any other ``depth
+    [H,W]`` (a float map, a scene of a few flat planes, a 16-bit map, whose steps are too fine to matter) is
+    returned as it is (the same tensor).
 
     Quantised, a smooth slope is a staircase of flat terraces. A large move opens the parallax of one level between
     the terraces, a crack along every contour through which the background shows. Each valid pixel (finite,
@@ -269,22 +271,39 @@ def dequantize_depth(depth: torch.Tensor, sigma: float = 3.0) -> torch.Tensor:
     the ramps come back, and no pixel moves by more than half a level, at an edge or anywhere. Returns a new
     tensor."""
     z = depth.to(torch.float32)
+    flat = z.flatten()
+    probe = flat[:: max(1, flat.numel() // _PROBE)]
+    probe = probe[torch.isfinite(probe) & (probe > 0)]
+    if torch.unique(probe).numel() * 8 > probe.numel():  # cheap: a float map (a render's own depth) ends here
+        return depth
     valid = torch.isfinite(z) & (z > 0)
-    levels = torch.unique(z[valid])  # sorted
+    values = z[valid]
+    levels = torch.unique(values)  # sorted
     n = levels.numel()
-    if n < _MIN_LEVELS or n * 8 > int(valid.sum()):
+    if n < _MIN_LEVELS or n * 8 > values.numel():
         return depth
     at = torch.searchsorted(levels, torch.where(valid, z, levels[0]))
     mid = torch.cat([levels[:1], 0.5 * (levels[1:] + levels[:-1]), levels[-1:]])  # bin edges
-    r = max(1, math.ceil(3 * sigma))
-    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32, device=z.device) / sigma) ** 2)
-    k = (k / k.sum()).view(1, 1, 1, -1)
     wgt = valid.to(torch.float32)
-    x = torch.stack([torch.where(valid, 1.0 / z, 0.0), wgt])[:, None]
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k)
-    x = F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.transpose(-1, -2))
-    smooth = x[1, 0].clamp_min(1e-12) / x[0, 0].clamp_min(1e-30)  # 1 / mean inverse depth
+    x = _gaussian_blur(torch.stack([torch.where(valid, 1.0 / z, 0.0), wgt]), sigma)
+    smooth = x[1].clamp_min(1e-12) / x[0].clamp_min(1e-30)  # 1 / mean inverse depth
     return torch.where(valid, torch.minimum(torch.maximum(smooth, mid[at]), mid[at + 1]), z)
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur (radius ``3 sigma``, edges replicated) of the last two dimensions of ``x``, as
+    shifted adds (an order of magnitude faster than ``conv2d`` on CPU for one channel)."""
+    r = max(1, math.ceil(3 * sigma))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float64) / sigma) ** 2)
+    k = (k / k.sum()).tolist()
+    for d in (-1, -2):
+        n = x.shape[d]
+        p = F.pad(x[None], (r, r, 0, 0) if d == -1 else (0, 0, r, r), mode="replicate")[0]
+        out = p.narrow(d, 0, n) * k[0]
+        for i in range(1, 2 * r + 1):
+            out.add_(p.narrow(d, i, n), alpha=k[i])
+        x = out
+    return x
 
 
 def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 1.5, radius: int = 2,
