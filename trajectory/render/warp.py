@@ -5,7 +5,7 @@ Cameras follow :mod:`draw_to_video.trajectory.conventions`. ``cam_T_src[f]`` map
 
 Method ("forward depth, backward colour"):
 
-0. A quantised depth map (8- or 16-bit) is first made smooth within its quantisation bins (``dequantize``,
+0. A quantised depth map (8-bit) is first made smooth within its quantisation bins (``dequantize``,
    :func:`.depth.dequantize_depth`), so a large move opens no cracks along its contours. Soft depth edges are made
    sharp next (``edge_snap``, :func:`.depth.snap_depth_edges`): a pixel whose depth
    lies between the two sides of an edge takes the side whose colour it shows, so an outline never floats between
