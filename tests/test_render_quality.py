@@ -234,6 +234,12 @@ def test_dequantize_depth_restores_a_slope_and_leaves_other_maps_alone():
     assert (out - true)[inner].abs().max() < 0.5 * (depth - true)[inner].abs().max()
     assert (out.diff(dim=1)[inner] > 0).float().mean() > 0.95  # a ramp again, not terraces (mostly flat steps)
     assert (depth.diff(dim=1)[inner] > 0).float().mean() < 0.5
+    holes = torch.rand(depth.shape, generator=torch.Generator().manual_seed(2)) < 0.2
+    repair = true * (1.0 + 1e-4 * torch.rand(depth.shape, generator=torch.Generator().manual_seed(3)))
+    patched = torch.where(holes, repair, depth)  # as a repair of invalid values leaves them: smooth, each its own
+    out2 = dequantize_depth(patched)
+    assert torch.equal(out2[holes], patched[holes])  # off the levels: kept
+    assert (out2 - true)[inner][~holes[inner]].abs().mean() < 0.5 * (depth - true)[inner].abs().mean()
     floats = 0.5 + torch.rand(64, 64, generator=torch.Generator().manual_seed(0))
     planes = torch.full((64, 64), 4.0)
     planes[10:30, 10:30] = 1.0

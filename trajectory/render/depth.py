@@ -42,7 +42,8 @@ DEFAULT_FAR = 10.0
 
 _MIN_DEPTH = 1e-6
 _MIN_LEVELS = 32  # fewer distinct depths are flat planes, not a quantised slope (dequantize_depth)
-_PROBE = 4096  # valid pixels dequantize_depth looks at first (evenly strided)
+_PROBE = 4096  # pixels dequantize_depth looks at first (evenly strided): quantised if most share their value
+_LEVEL_PIXELS = 4  # a value at least this many pixels hold is a level of a quantised map
 _QUANTILE_MAX = 1 << 22  # torch.quantile input limit is 2**24; subsample well below it
 
 
@@ -259,35 +260,36 @@ def depth_or_fallback(
 
 
 def dequantize_depth(depth: torch.Tensor, sigma: float = 3.0) -> torch.Tensor:
-    """A quantised depth map (an 8-bit PNG: at least :data:`_MIN_LEVELS` distinct values, but at most one per 8
-    valid pixels, also among :data:`_PROBE` of them) made smooth within its quantisation bins; any other ``depth
+    """A quantised depth map (an 8-bit PNG: most pixels hold one of at least :data:`_MIN_LEVELS` *levels*, values
+    that at least :data:`_LEVEL_PIXELS` pixels share) made smooth within its quantisation bins; any other ``depth
     [H,W]`` (a float map, a scene of a few flat planes, a 16-bit map, whose steps are too fine to matter) is
     returned as it is (the same tensor).
 
     Quantised, a smooth slope is a staircase of flat terraces. A large move opens the parallax of one level between
     the terraces, a crack along every contour through which the background shows. Each valid pixel (finite,
-    ``> 0``) takes the Gaussian (``sigma`` px) mean inverse depth of the valid pixels around it, clamped to its own
-    bin: from the middle between its level and the next lower distinct level to the middle to the next higher. So
-    the ramps come back, and no pixel moves by more than half a level, at an edge or anywhere. Returns a new
-    tensor."""
+    ``> 0``) on a level takes the Gaussian (``sigma`` px) mean inverse depth of the valid pixels around it, clamped
+    to its level's bin: from the middle between it and the next lower level to the middle to the next higher. So
+    the ramps come back, and no pixel moves by more than half a level, at an edge or anywhere. Pixels off the
+    levels (invalid values a repair filled in) keep their depth. Returns a new tensor."""
     z = depth.to(torch.float32)
     flat = z.flatten()
     probe = flat[:: max(1, flat.numel() // _PROBE)]
-    probe = probe[torch.isfinite(probe) & (probe > 0)]
-    if torch.unique(probe).numel() * 8 > probe.numel():  # cheap: a float map (a render's own depth) ends here
+    _, counts = torch.unique(probe[torch.isfinite(probe) & (probe > 0)], return_counts=True)
+    if int(counts[counts > 1].sum()) * 2 <= int(counts.sum()):  # cheap: a float map (a render's own depth) ends here
         return depth
     valid = torch.isfinite(z) & (z > 0)
-    values = z[valid]
-    levels = torch.unique(values)  # sorted
+    values, counts = torch.unique(z[valid], return_counts=True)  # sorted
+    levels = values[counts >= _LEVEL_PIXELS]
     n = levels.numel()
-    if n < _MIN_LEVELS or n * 8 > values.numel():
+    if n < _MIN_LEVELS:
         return depth
-    at = torch.searchsorted(levels, torch.where(valid, z, levels[0]))
+    at = torch.searchsorted(levels, torch.where(valid, z, levels[0])).clamp_(max=n - 1)
+    on = valid & (levels[at] == z)
     mid = torch.cat([levels[:1], 0.5 * (levels[1:] + levels[:-1]), levels[-1:]])  # bin edges
     wgt = valid.to(torch.float32)
     x = _gaussian_blur(torch.stack([torch.where(valid, 1.0 / z, 0.0), wgt]), sigma)
     smooth = x[1].clamp_min(1e-12) / x[0].clamp_min(1e-30)  # 1 / mean inverse depth
-    return torch.where(valid, torch.minimum(torch.maximum(smooth, mid[at]), mid[at + 1]), z)
+    return torch.where(on, torch.minimum(torch.maximum(smooth, mid[at]), mid[at + 1]), z)
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
