@@ -7,9 +7,9 @@ does, built for speed (tens of ms for 49 frames):
 
 1. :func:`prepare_lattice` cuts the source view into a lattice of patches, one per target cell (``cells`` cells on
    the frame's long side). Each patch is a point at its depth with two tangent vectors: the chord to its lattice
-   neighbour where the depth between them is continuous (no step of more than ``edge_tol`` in log-depth between
-   adjacent depth pixels, the renderer's edge test, checked at up to 1024 px), a fronto-parallel patch across depth
-   edges (as the renderer treats them).
+   neighbour where the depth between them is continuous (no depth edge between adjacent depth pixels by the
+   renderer's test, :func:`draw_to_video.trajectory.render.depth.continuous_steps`, checked at up to 1024 px), a
+   fronto-parallel patch across depth edges (as the renderer treats them).
 2. :func:`predict` moves the patches with each frame's camera and splats each one's projected area onto the target
    cells, shared by the overlap of its box (its projected extent along each axis) with each cell. A box of any size
    costs 16 additions (a summed-area splat); a patch covers at most ``MAX_SS x MAX_SS`` target pixels per source
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..render.depth import continuous_steps
 from .model import CameraTrajectory
 
 __all__ = ["DEFAULT_CELLS", "Feasibility", "Lattice", "feasibility", "predict", "prepare_lattice"]
@@ -90,7 +91,7 @@ def _links(logz: np.ndarray, pos: np.ndarray, lines: np.ndarray, edge_tol: float
     """``[len(lines), len(pos) - 1]``: True where the depth along each line (rows of ``logz``) has no edge between
     consecutive positions ``pos`` (pixel indices of the lattice points on that axis)."""
     step = np.abs(np.diff(logz[lines], axis=1))
-    edge = ~(step < edge_tol)  # NaN (invalid depth) is an edge
+    edge = ~continuous_steps(torch.from_numpy(step), edge_tol, dim=1).numpy()  # NaN (invalid depth) is an edge
     cs = np.concatenate([np.zeros((len(lines), 1), np.int64), np.cumsum(edge, axis=1)], axis=1)
     return (cs[:, pos[1:]] - cs[:, pos[:-1]]) == 0
 

@@ -17,7 +17,7 @@ Method ("forward depth, backward colour"):
    wins and ties break by index: exact and deterministic on every device.
 3. Footprint: the analytic Jacobian ``J`` of the warp (from edge-aware one-sided depth derivatives: across a
    depth step of more than ``edge_tol`` in log-depth a point is treated as a fronto-parallel patch, unless the step
-   continues a ramp -- a floor receding to the horizon -- see :data:`.warpcore._RAMP_STEPS`) gives each
+   continues a ramp -- a floor receding to the horizon -- see :func:`.depth.continuous_steps`) gives each
    point's magnification ``s`` (largest singular value). ``s <= 1.25``: nearest pixel; ``1.25 < s <= 2``: the
    3x3 pixels around it (a min-filter of a separate z-buffer of those points); ``s > 2``: super-sampled
    ``ceil(s) x ceil(s)`` on its tangent plane (capped by ``max_supersample``). So zooming in leaves no cracks.

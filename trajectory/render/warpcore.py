@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .depth import dequantize_depth, snap_depth_edges, window_extreme
+from .depth import continuous_steps, dequantize_depth, snap_depth_edges, window_extreme
 
 SENTINEL = torch.iinfo(torch.int64).max
 MAG_SPLIT = 1.25  # points magnified more than this get a footprint larger than one pixel
@@ -35,27 +35,16 @@ class Source:
     idx_bits: int
 
 
-#: a log-depth step above ``edge_tol`` still continues a surface (a ramp, not an edge) when it is under this many
-#: ``edge_tol`` and at most :data:`_RAMP_RATIO` times the steps before and after it: a floor or a ground plane
-#: receding to the horizon, whose log-depth steps grow steadily row by row; a depth edge is a step far larger than
-#: its neighbours' (soft edges are snapped to a step first)
-_RAMP_STEPS = 4.0
-_RAMP_RATIO = 1.5
-
-
 def _one_sided(z: torch.Tensor, valid: torch.Tensor, dim: int, edge_tol: float) -> torch.Tensor:
     """Edge-aware depth derivative along ``dim``: the more continuous one-sided difference; 0 at depth edges
-    (a log-depth step above ``edge_tol`` that does not continue a ramp, see :data:`_RAMP_STEPS`)."""
+    (:func:`.depth.continuous_steps` says where)."""
     logz = torch.where(valid, z.log(), torch.full_like(z, float("nan")))
     step = logz.diff(dim=dim).abs().nan_to_num(nan=float("inf"))
     dz = z.diff(dim=dim)
     pad_shape = list(z.shape)
     pad_shape[dim] = 1
     inf, zero = step.new_full(pad_shape, float("inf")), dz.new_zeros(pad_shape)
-    n = step.shape[dim]
-    prev, after = torch.cat([inf, step], dim=dim).narrow(dim, 0, n), torch.cat([step, inf], dim=dim).narrow(dim, 1, n)
-    ramp = (step < _RAMP_STEPS * edge_tol) & (step <= _RAMP_RATIO * prev) & (step <= _RAMP_RATIO * after)
-    cost = torch.where((step < edge_tol) | ramp, step, torch.full_like(step, float("inf")))
+    cost = torch.where(continuous_steps(step, edge_tol, dim), step, torch.full_like(step, float("inf")))
     fwd_c, bwd_c = torch.cat([cost, inf], dim=dim), torch.cat([inf, cost], dim=dim)
     fwd, bwd = torch.cat([dz, zero], dim=dim), torch.cat([zero, dz], dim=dim)
     out = torch.where(fwd_c <= bwd_c, fwd, bwd)
