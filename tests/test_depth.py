@@ -13,6 +13,7 @@ from draw_to_video.trajectory.conventions import DEFAULT_SUBJECT_DEPTH
 from draw_to_video.trajectory.render.depth import (
     FALLBACK_NOTE,
     DepthError,
+    continuous_steps,
     depth_from_map,
     depth_or_fallback,
     disparity_to_depth,
@@ -155,3 +156,24 @@ def test_random_maps_give_positive_finite_depth_or_value_error(b, h, w, channels
     assert torch.isfinite(d).all() and bool((d > 0).all())
     if normalise:
         assert bool((d >= 0.5 - 1e-5).all()) and bool((d <= 10.0 + 1e-4).all())
+
+
+def test_continuous_steps_joins_ramps_and_parts_edges():
+    """The renderer's and the feasibility model's depth-edge test on log-depth steps along a line."""
+    tol = 0.05
+
+    def steps(z) -> torch.Tensor:
+        return torch.tensor(np.abs(np.diff(np.log(np.asarray(z, np.float64)))))
+
+    ground = 1.0 / np.linspace(1.0, 0.12, 40)  # a ground plane toward the horizon: steps grow steadily past tol
+    assert float(steps(ground).max()) > 2 * tol
+    assert bool(continuous_steps(steps(ground), tol).all())
+    edge = [1.0] * 10 + [1.15] * 10  # one step of 0.14 between flat sides
+    assert continuous_steps(steps(edge), tol).tolist() == [True] * 9 + [False] + [True] * 9
+    big = list(ground[:20]) + list(ground[19:] * 3)  # a real edge inside a ramp: far larger than its neighbours
+    assert not bool(continuous_steps(steps(big), tol)[19])
+    steep = [1.0, 1.5, 2.25, 3.4, 5.1]  # steps of 0.4: too large for a ramp
+    assert not bool(continuous_steps(steps(steep), tol).any())
+    assert continuous_steps(torch.tensor([float("nan"), 0.0, float("inf")]), tol).tolist() == [False, True, False]
+    grid = steps(ground).expand(3, -1)  # along any dim
+    assert torch.equal(continuous_steps(grid.T.contiguous(), tol, dim=0), continuous_steps(grid, tol).T)
