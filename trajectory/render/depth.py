@@ -44,12 +44,14 @@ _MIN_DEPTH = 1e-6
 _MIN_LEVELS = 32  # fewer distinct depths are flat planes, not a quantised slope (dequantize_depth)
 _PROBE = 4096  # pixels dequantize_depth looks at first (evenly strided): quantised if most share their value
 _LEVEL_PIXELS = 4  # a value at least this many pixels hold is a level of a quantised map
-#: a log-depth step above the edge tolerance still joins one surface (a ramp, not an edge) when it is under this many
-#: tolerances and at most ``RAMP_RATIO`` times the steps before and after it: a floor or a ground plane receding to
-#: the horizon, whose steps grow steadily row by row; a depth edge is a step far larger than its neighbours' (the
-#: renderer snaps soft edges to one step first)
+#: a log-depth step above the edge tolerance still joins one surface (a ramp, not an edge) when it is under
+#: ``RAMP_STEPS`` tolerances and at most ``RAMP_RATIO`` times each of the ``RAMP_REACH`` steps before and after it:
+#: a floor or a ground plane receding to the horizon, whose steps grow steadily row by row. A depth edge is a step
+#: far larger than its neighbours'; the reach of 2 also keeps a soft edge a few pixels wide (larger steps in the
+#: middle than two pixels out) an edge
 RAMP_STEPS = 4.0
 RAMP_RATIO = 1.5
+RAMP_REACH = 2
 _QUANTILE_MAX = 1 << 22  # torch.quantile input limit is 2**24; subsample well below it
 
 
@@ -357,15 +359,17 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
 def continuous_steps(step: torch.Tensor, edge_tol: float, dim: int = -1) -> torch.Tensor:
     """Which log-depth steps ``|d log z|`` between neighbours along ``dim`` join one surface (the renderer's and the
     feasibility model's depth-edge test): under ``edge_tol``, or continuing a ramp (under ``RAMP_STEPS * edge_tol``
-    and at most ``RAMP_RATIO`` times the steps on either side; the ends of a line have one side). NaN or inf steps
-    (invalid depth) are edges."""
+    and at most ``RAMP_RATIO`` times each of the ``RAMP_REACH`` steps on either side; near the ends of a line only
+    those there count). NaN or inf steps (invalid depth) are edges."""
     n = step.shape[dim]
     pad_shape = list(step.shape)
-    pad_shape[dim] = 1
+    pad_shape[dim] = RAMP_REACH
     inf = step.new_full(pad_shape, float("inf"))
-    before = torch.cat([inf, step], dim=dim).narrow(dim, 0, n)
-    after = torch.cat([step, inf], dim=dim).narrow(dim, 1, n)
-    ramp = (step < RAMP_STEPS * edge_tol) & (step <= RAMP_RATIO * before) & (step <= RAMP_RATIO * after)
+    padded = torch.cat([inf, step, inf], dim=dim)
+    ramp = step < RAMP_STEPS * edge_tol
+    for k in range(RAMP_REACH):
+        before, after = padded.narrow(dim, k, n), padded.narrow(dim, RAMP_REACH + 1 + k, n)
+        ramp &= (step <= RAMP_RATIO * before) & (step <= RAMP_RATIO * after)
     return (step < edge_tol) | ramp
 
 
