@@ -36,9 +36,13 @@ from .holefill import _QUAD, _axis_neighbours, _block_sum
 _SMOOTH_TRUST = 0.05  # a smooth-layer level is trusted where this share of its kernel footprint was seen
 
 
-def layered_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float = 0.1) -> torch.Tensor:
+def layered_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, tol: float = 0.1,
+                 moving: torch.Tensor | None = None) -> torch.Tensor:
     """Fill ``~seen`` from the background layer where a hole lies across a depth edge, smoothly elsewhere (see the
-    module docstring). ``colour`` (finite, contiguous) is filled in place and returned."""
+    module docstring). ``colour`` (finite, contiguous) is filled in place and returned. ``moving [B]`` (optional):
+    which frames' cameras translate; a frame whose camera does not (a pan, tilt, roll or zoom) uncovers nothing
+    behind anything, so all its holes (the never-seen border, and any pixels of missing depth) take the smooth
+    continuation, and the depth-edge analysis is skipped when no frame moves."""
     b, c, h, w = colour.shape
     frame, row, col = (~seen).nonzero().unbind(1)
     if frame.numel() == 0:
@@ -46,12 +50,19 @@ def layered_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, 
     if h * w == 1:  # nothing to fill from
         return colour.mul_(seen[:, None])
     wgt = _even(seen[:, None].to(colour.dtype))
+    sums = [_block_sum(_even(colour * wgt[..., :h, :w])), _block_sum(wgt)]
+    if moving is not None and not bool(moving.any()):
+        smooth = _smooth_layer(torch.cat(sums, 1))
+        _sample_into(colour, smooth, smooth, torch.zeros_like(frame, dtype=torch.bool), frame, row, col)
+        return colour
     z0 = _even(torch.where(seen, depth, 0.0)[:, None].to(colour.dtype))
-    sums = torch.cat([_block_sum(_even(colour * wgt[..., :h, :w])), _block_sum(wgt), _block_sum(z0)], 1)
+    sums = torch.cat([*sums, _block_sum(z0)], 1)
     far, znear = _far_level1(colour, z0, sums, tol)
     edge, floor = _edges(far, znear, tol)
     h1, w1 = far.shape[-2:]
     on_edge = edge.view(-1).index_select(0, (frame * h1 + (row >> 1)) * w1 + (col >> 1))
+    if moving is not None:
+        on_edge &= moving.index_select(0, frame)
     bg = _background_layer(far, floor[:, None], tol) if bool(on_edge.any()) else None
     smooth = _smooth_layer(sums[:, :-1]) if not bool(on_edge.all()) else None
     _sample_into(colour, bg if bg is not None else smooth, smooth if smooth is not None else bg, on_edge,

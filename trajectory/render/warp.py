@@ -72,11 +72,14 @@ _FILLS = {"layered": layered_fill, "background": background_fill, "pushpull": pu
 
 
 def fill_holes(frames: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, fill: FillMode = FILL_MODES[0],
-               tol: float = 0.1) -> torch.Tensor:
+               tol: float = 0.1, moving: torch.Tensor | None = None) -> torch.Tensor:
     """``frames [B,C,H,W]`` (contiguous; filled in place where the fill allows) with the pixels not ``seen``
-    ``[B,H,W]`` filled by ``fill`` from the seen ``depth [B,H,W]``, or black for ``"none"``; returns the result."""
+    ``[B,H,W]`` filled by ``fill`` from the seen ``depth [B,H,W]``, or black for ``"none"``; returns the result.
+    ``moving [B]`` (the layered fill): which frames' cameras translate (see :func:`.holefill_layered.layered_fill`)."""
     fn = _FILLS.get(fill)
-    return frames.mul_(seen[:, None]) if fn is None else fn(frames, seen, depth, tol)
+    if fn is None:
+        return frames.mul_(seen[:, None])
+    return fn(frames, seen, depth, tol, moving=moving) if fn is layered_fill else fn(frames, seen, depth, tol)
 
 
 class RenderError(ValueError):
@@ -260,7 +263,7 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
     del zbuf
-    filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol)
+    filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol, moving=parallax[sl] > 0)
     if filled is not out.frames:
         out.frames.copy_(filled)
     if fill != "none" and tol[6] > 1.0:
