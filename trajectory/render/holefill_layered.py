@@ -19,6 +19,9 @@ Every hole pixel is one of two kinds, decided on the 2x2 blocks of the frame (le
   trusted in proportion to its seen share; the blur radius grows with the distance from what was seen, so the
   border band fades smoothly from the frame's edge instead of repeating its last pixels as streaks.
 
+A frame whose camera does not translate (the renderer says which) opens no disocclusion: all its holes are of the
+second kind, without the depth-edge analysis.
+
 Both pyramids are pulled (coarse to fine, bilinear) down to level 1, and each hole pixel takes the bilinear 2x
 upsampling of its kind's layer. Only hole pixels change; every value is a convex blend of seen colours.
 Vectorised torch (any device), deterministic; on CPU about 1.2 times the cost of :func:`.holefill.pushpull_fill`
