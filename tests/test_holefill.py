@@ -139,13 +139,14 @@ def test_frames_without_translation_skip_the_edge_analysis_with_the_same_bytes()
     """A pan, tilt, roll or zoom uncovers nothing behind anything: the layered fill told that no frame moves
     fills every hole smoothly without its depth-edge analysis, and on a real pan (the Middlebury motorcycle, its
     ground-truth depth repaired as the node does, 12 degrees: the never-seen border band) that gives the same bytes
-    as the full analysis, which finds no edge there. A moving frame in the batch keeps the full analysis; a still one only smooth fills."""
+    as the full analysis, which finds no edge there. A moving frame keeps the full analysis; a still one only
+    fills smoothly."""
     left, _, disp = skimage.data.stereo_motorcycle()
     depth, valid = disparity_to_depth(disp, 994.978, 193.001, doffs=31.086)
     image = torch.from_numpy(np.ascontiguousarray(left)).permute(2, 0, 1).float() / 255
     K = np.array([[994.978, 0, 311.193], [0, 994.978, 254.877], [0, 0, 1.0]])
     pan = torch.stack([pose((0.0, math.radians(a), 0.0)) for a in (6.0, 12.0)])
-    depth = depth_from_map(torch.where(valid, depth, torch.nan), "depth", normalise=False)[0]  # repaired as the node does
+    depth = depth_from_map(torch.where(valid, depth, torch.nan), "depth", normalise=False)[0]  # repaired
     r = render_views(image, depth, K, K, pan, fill="none")
     seen = r.visible > 0
     assert 0.05 < float((~seen).float().mean()) < 0.3

@@ -53,21 +53,19 @@ def layered_fill(colour: torch.Tensor, seen: torch.Tensor, depth: torch.Tensor, 
     if h * w == 1:  # nothing to fill from
         return colour.mul_(seen[:, None])
     wgt = _even(seen[:, None].to(colour.dtype))
-    sums = [_block_sum(_even(colour * wgt[..., :h, :w])), _block_sum(wgt)]
-    if moving is not None and not bool(moving.any()):
-        smooth = _smooth_layer(torch.cat(sums, 1))
-        _sample_into(colour, smooth, smooth, torch.zeros_like(frame, dtype=torch.bool), frame, row, col)
-        return colour
-    z0 = _even(torch.where(seen, depth, 0.0)[:, None].to(colour.dtype))
-    sums = torch.cat([*sums, _block_sum(z0)], 1)
-    far, znear = _far_level1(colour, z0, sums, tol)
-    edge, floor = _edges(far, znear, tol)
-    h1, w1 = far.shape[-2:]
-    on_edge = edge.view(-1).index_select(0, (frame * h1 + (row >> 1)) * w1 + (col >> 1))
-    if moving is not None:
-        on_edge &= moving.index_select(0, frame)
-    bg = _background_layer(far, floor[:, None], tol) if bool(on_edge.any()) else None
-    smooth = _smooth_layer(sums[:, :-1]) if not bool(on_edge.all()) else None
+    sums = torch.cat([_block_sum(_even(colour * wgt[..., :h, :w])), _block_sum(wgt)], 1)  # colour, count
+    if moving is not None and not bool(moving.any()):  # nothing uncovered: no depth-edge analysis
+        on_edge, bg = torch.zeros_like(frame, dtype=torch.bool), None
+    else:
+        z0 = _even(torch.where(seen, depth, 0.0)[:, None].to(colour.dtype))
+        far, znear = _far_level1(colour, z0, torch.cat([sums, _block_sum(z0)], 1), tol)
+        edge, floor = _edges(far, znear, tol)
+        h1, w1 = far.shape[-2:]
+        on_edge = edge.view(-1).index_select(0, (frame * h1 + (row >> 1)) * w1 + (col >> 1))
+        if moving is not None:
+            on_edge &= moving.index_select(0, frame)
+        bg = _background_layer(far, floor[:, None], tol) if bool(on_edge.any()) else None
+    smooth = _smooth_layer(sums) if not bool(on_edge.all()) else None
     _sample_into(colour, bg if bg is not None else smooth, smooth if smooth is not None else bg, on_edge,
                  frame, row, col)
     return colour
