@@ -24,7 +24,12 @@ Method ("forward depth, backward colour"):
 4. Colour is sampled *backward*: a target pixel ``p`` won by source point ``q`` (projected at ``P(q)``) reads the
    source image bilinearly at ``q + J(q)^-1 (p - P(q))`` -- sub-pixel accurate and sharp. Frames where no point
    is magnified beyond 1.25 (tested on every 4th row and column) skip the per-point ``J`` and use the frame's
-   median Jacobian instead (exact for zooms and rotations, first-order elsewhere).
+   median Jacobian instead (first-order).
+   A frame whose camera only turns about the source camera's centre (no translation at all: a pan, tilt, roll or
+   zoom, and frame 0 of every move) needs none of this: every point stays on its ray, so the view is a homography
+   of the source and nothing is occluded anew. Such a frame is rendered backward in one pass instead
+   (:func:`.warpcore.turn_view`): each target pixel reads the source bilinearly at its exact pre-image, and is seen
+   where the source pixel nearest that pre-image has a point (then the crack rule and the stray rule as below).
 5. Crack rule: a pixel left empty whose two opposite neighbours (horizontal, vertical or either diagonal; on the
    image border an axis pair mirrors its inner neighbour) are both covered at depths that are *continuous* is a
    crack of one surface: it takes the nearer neighbour's point (extrapolated through its ``J``) and counts as
@@ -47,6 +52,7 @@ from typing import Literal, get_args
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..checks import CancelFn, ProgressFn, check_shape, poll
 from .edgeclean import median_at_edges
@@ -64,6 +70,7 @@ from .warpcore import (
     project,
     sample,
     splat,
+    turn_view,
 )
 
 FillMode = Literal["layered", "background", "pushpull", "none"]
@@ -151,6 +158,14 @@ def _parallax_scale(k: np.ndarray, T: np.ndarray, ho: int, wo: int) -> np.ndarra
     return np.maximum(fx, fy) * (np.linalg.norm(T[:, :2, 3], axis=1) + np.abs(T[:, 2, 3]) * np.hypot(rx, ry))
 
 
+def _turns(ks: np.ndarray, k: np.ndarray, T: np.ndarray, device: torch.device) -> list[torch.Tensor | None]:
+    """Per frame: the homography ``K_src R^T K^-1`` (float32) where the camera only turns about the source camera's
+    centre (no translation at all, and ``K`` invertible; see :func:`.warpcore.turn_view`), else ``None``."""
+    turn = (T[:, :3, 3] == 0).all(axis=1) & False & (np.abs(np.linalg.det(k)) > 1e-12)
+    return [torch.from_numpy(ks @ T[f, :3, :3].T @ np.linalg.inv(k[f])).to(device, torch.float32) if turn[f] else None
+            for f in range(T.shape[0])]
+
+
 def iter_render(
     image: torch.Tensor,
     depth: torch.Tensor,
@@ -191,7 +206,8 @@ def iter_render(
     dev = image.device
     cams = (torch.from_numpy(k @ T[:, :3, :3]).to(dev, torch.float32),
             torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
-            torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32))
+            torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32),
+            _turns(ks, k, T, dev))
     tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap), float(edge_median),
            float(dequantize))
     n_workers = default_workers(dev) if workers is None else int(workers)
@@ -232,42 +248,58 @@ def _splat_frames(src, P, p, parallax, out_hw, tol, zbuf: torch.Tensor) -> tuple
     return U, V, Jf, J, need
 
 
-def _warp_chunk(src, P, p, parallax, out_hw, tol, frames: torch.Tensor) -> torch.Tensor:
+def _turn_frame(src, Hinv, parallax, out_hw, tol, zbuf: torch.Tensor) -> torch.Tensor:
+    """A frame whose camera only turns: its keys into ``zbuf [1,H'*W']`` by the exact inverse map (see
+    :func:`.warpcore.turn_view`; gaps of invalid source depth still close by the crack rule); returns its grid."""
+    near_clip, crack_tol = tol[0], tol[1]
+    keys, grid = turn_view(src, Hinv, out_hw, near_clip)
+    zbuf.copy_(fill_cracks(keys[None], out_hw, src.idx_bits, crack_tol, parallax))
+    return grid
+
+
+def _warp_chunk(src, cams, out_hw, tol, frames: torch.Tensor) -> torch.Tensor:
     """The chunk's colours into ``frames [B,C,H',W']`` (garbage where empty); returns its z-buffer keys
-    ``[B,H'*W']``: splatted and sampled a few frames at a time (their intermediates stay in cache), the stray rule
-    over the whole chunk (its sparse passes cost per call, not per pixel)."""
+    ``[B,H'*W']``: splatted (or, for a camera that only turns, mapped) and sampled a few frames at a time (their
+    intermediates stay in cache), the stray rule over the whole chunk (its sparse passes cost per call, not per
+    pixel)."""
+    P, p, parallax, turns = cams
     ho, wo = out_hw
     n = P.shape[0]
     zbuf = torch.empty(n, ho * wo, dtype=torch.int64, device=P.device)
     parts = [slice(j, min(n, j + _WARP_BATCH)) for j in range(0, n, _WARP_BATCH)]
-    kept = [_splat_frames(src, P[s], p[s], parallax[s], out_hw, tol, zbuf[s]) for s in parts]
+    kept = [_turn_frame(src, turns[s.start], parallax[s], out_hw, tol, zbuf[s]) if turns[s.start] is not None
+            and s.stop - s.start == 1 else _splat_frames(src, P[s], p[s], parallax[s], out_hw, tol, zbuf[s])
+            for s in parts]
     drop_strays(zbuf, out_hw)
-    for s, (U, V, Jf, J, need) in zip(parts, kept, strict=True):
-        sample(src, zbuf[s], U, V, out_hw, Jf, J, need, out=frames[s])
+    for s, how in zip(parts, kept, strict=True):
+        if isinstance(how, torch.Tensor):
+            frames[s] = F.grid_sample(src.image, how, mode="bilinear", padding_mode="border", align_corners=False)
+        else:
+            sample(src, zbuf[s], *how[:2], out_hw, *how[2:], out=frames[s])
     return zbuf
 
 
 def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: RenderResult | None) -> RenderResult:
     """Frames ``sl`` rendered, filled and wrapped (written into ``into``'s frames ``sl`` if given)."""
-    P, p, parallax = cams
+    parallax = cams[2][sl]
     ho, wo = out_hw
     fill_tol = tol[3]
     if into is None:
         n = sl.stop - sl.start
-        f32 = {"dtype": torch.float32, "device": P.device}
+        f32 = {"dtype": torch.float32, "device": parallax.device}
         out = RenderResult(torch.empty(n, channels, ho, wo, **f32), torch.empty(n, ho, wo, **f32),
                            torch.empty(n, ho, wo, **f32), start=sl.start)
     else:
         out = RenderResult(into.frames[sl], into.visible[sl], into.depth[sl], start=sl.start)
-    zbuf = _warp_chunk(src, P[sl], p[sl], parallax[sl], out_hw, tol, out.frames)
+    zbuf = _warp_chunk(src, (cams[0][sl], cams[1][sl], parallax, cams[3][sl]), out_hw, tol, out.frames)
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
     del zbuf
-    filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol, moving=parallax[sl] > 0)
+    filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol, moving=parallax > 0)
     if filled is not out.frames:
         out.frames.copy_(filled)
     if fill != "none" and tol[6] > 1.0:
-        median_at_edges(out.frames, out.depth, parallax[sl], tol[6])
+        median_at_edges(out.frames, out.depth, parallax, tol[6])
     out.visible.copy_(seen)
     return out
 

@@ -207,6 +207,31 @@ def _splat_footprints(flat: torch.Tensor, big, U, V, zkey, J, smax, out_hw, max_
         flat.scatter_reduce_(0, tgt[keep], keys[sel, None].expand(-1, k * k)[keep], reduce="amin")
 
 
+def turn_view(src: Source, Hinv: torch.Tensor, out_hw: tuple[int, int], near_clip: float):
+    """A camera that only turns (and zooms) about the source camera's centre sees every point along its source ray,
+    whatever its depth: the view is the homography ``Hinv [3,3]`` (target pixel -> source pixel, ``K_src R^T
+    K^-1``) of the source, exactly, and nothing occludes anything anew. Returns the z-buffer keys ``[H'*W']`` (the
+    source pixel nearest each target pixel's pre-image, at the depth ``z / w`` it has in the target camera; empty
+    where that pixel has no point, lies behind either camera or outside the source) and the ``grid_sample`` grid
+    ``[1,H',W',2]`` of the exact pre-images."""
+    ho, wo = out_hw
+    h, w = src.height, src.width
+    ys = torch.arange(ho, dtype=torch.float32, device=Hinv.device)[:, None]
+    xs = torch.arange(wo, dtype=torch.float32, device=Hinv.device)
+    x, y, d = (torch.addcmul(Hinv[i, 1] * ys + Hinv[i, 2], Hinv[i, 0], xs) for i in range(3))  # [H',W']
+    front = d > 0  # the ray leaves the source camera forwards
+    inv_d = torch.where(front, d, 1.0).reciprocal_()
+    qx, qy = x.mul_(inv_d).clamp_(-1e7, 1e7), y.mul_(inv_d).clamp_(-1e7, 1e7)
+    ix, iy = (qx + 0.5).floor_(), (qy + 0.5).floor_()
+    ok = front & (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+    ids = (iy.clamp_(0, h - 1) * w + ix.clamp_(0, w - 1)).to(torch.int64).view(-1)
+    z = src.points[2].index_select(0, ids).mul_(inv_d.view(-1))
+    ok = ok.view(-1) & src.valid.index_select(0, ids) & (z > near_clip)
+    keys = (z.view(torch.int32).to(torch.int64) << src.idx_bits) | ids
+    grid = torch.stack([qx.mul_(2.0 / w).add_(1.0 / w - 1.0), qy.mul_(2.0 / h).add_(1.0 / h - 1.0)], dim=-1)
+    return keys.masked_fill_(~ok, SENTINEL), grid[None]
+
+
 def point_depth(keys: torch.Tensor, idx_bits: int) -> torch.Tensor:
     """Depth stored in z-buffer keys that hold a point (garbage for the others)."""
     return (keys >> idx_bits).to(torch.int32).view(torch.float32)
