@@ -161,7 +161,7 @@ def _parallax_scale(k: np.ndarray, T: np.ndarray, ho: int, wo: int) -> np.ndarra
 def _turns(ks: np.ndarray, k: np.ndarray, T: np.ndarray, device: torch.device) -> list[torch.Tensor | None]:
     """Per frame: the homography ``K_src R^T K^-1`` (float32) where the camera only turns about the source camera's
     centre (no translation at all, and ``K`` invertible; see :func:`.warpcore.turn_view`), else ``None``."""
-    turn = (T[:, :3, 3] == 0).all(axis=1) & False & (np.abs(np.linalg.det(k)) > 1e-12)
+    turn = (T[:, :3, 3] == 0).all(axis=1) & (np.abs(np.linalg.det(k)) > 1e-12)
     return [torch.from_numpy(ks @ T[f, :3, :3].T @ np.linalg.inv(k[f])).to(device, torch.float32) if turn[f] else None
             for f in range(T.shape[0])]
 
