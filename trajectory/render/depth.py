@@ -326,9 +326,13 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
     and what is behind it: a dark contour left hanging over the background, which a fill then smears into the
     disocclusion. A pixel is *in between* where its ``(2 radius + 1)^2`` window spans a depth ratio of more than
     ``step`` and the pixel is more than ``tol`` (log) from both the window's nearest and farthest depth. It takes
-    the nearest depth if its colour is nearer the mean colour of the window's near side (pixels within ``tol`` of
-    the nearest) than that of its far side (within ``tol`` of the farthest), else the farthest. ``passes`` rounds
-    reach ramps wider than the window. Smooth slopes span less than ``step`` in a window and are left alone.
+    the side its 3x3 neighbourhood leans to: the pixels on the two sides of the edge vote near (+1) and far (-1),
+    each in-between pixel by its colour -- from -1 to 1 as its colour is nearer the mean colour of the window's
+    far side (pixels within ``tol`` of the farthest depth) or of its near side (within ``tol`` of the nearest).
+    Then the sides' majority over each such 3x3 decides once more, so that an outline of ambiguous colours (a
+    shadow beside an object, a dark stem) splits into runs joined to one side or the other, not into specks that
+    a move scatters as shards. ``passes`` rounds reach ramps wider than the window. Smooth slopes span less than
+    ``step`` in a window and are left alone.
     Vectorised torch, deterministic; returns a new tensor."""
     h, w = depth.shape
     z = depth.to(torch.float32).clone()
@@ -352,8 +356,24 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
         colours, centre = img[:, yy, xx], img[:, y, x]  # [C, n, k*k], [C, n]
         d_near = _colour_distance(colours, centre, ok & (zw <= near_z[:, None] * ratio))
         d_far = _colour_distance(colours, centre, ok & (zw >= far_z[:, None] / ratio))
-        z[y, x] = torch.where(d_near <= d_far, near_z, far_z)
+        edge = valid & (zmax > zmin * step)
+        votes = _sides(z, edge, zmin, zmax, ratio)
+        votes[y, x] = (d_far - d_near) / (d_far + d_near).clamp_min(1e-12)  # the colour's lean, -1 (far) .. 1
+        z[y, x] = torch.where(_sum3(votes)[y, x] >= 0, near_z, far_z)
+        lean = _sum3(_sides(z, edge, zmin, zmax, ratio))[y, x]  # then the sides' majority: no lone specks
+        z[y, x] = torch.where(lean > 0, near_z, torch.where(lean < 0, far_z, z[y, x]))
     return z
+
+
+def _sides(z: torch.Tensor, edge: torch.Tensor, zmin: torch.Tensor, zmax: torch.Tensor, ratio: float) -> torch.Tensor:
+    """+1 where a pixel of an edge window lies on its near side, -1 on its far side, 0 elsewhere."""
+    near, far = edge & (z <= zmin * ratio), edge & (z >= zmax / ratio)
+    return near.to(z.dtype) - far.to(z.dtype)
+
+
+def _sum3(x: torch.Tensor) -> torch.Tensor:
+    """Sum over each pixel's 3x3 neighbourhood (zero outside the image) of ``x [H,W]``."""
+    return F.avg_pool2d(x[None, None], 3, stride=1, padding=1, divisor_override=1)[0, 0]
 
 
 def continuous_steps(step: torch.Tensor, edge_tol: float, dim: int = -1) -> torch.Tensor:
