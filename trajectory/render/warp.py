@@ -8,8 +8,8 @@ Method ("forward depth, backward colour"):
 0. A quantised depth map (8-bit) is first made smooth within its quantisation bins (``dequantize``,
    :func:`.depth.dequantize_depth`), so a large move opens no cracks along its contours. Soft depth edges are made
    sharp next (``edge_snap``, :func:`.depth.snap_depth_edges`): a pixel whose depth
-   lies between the two sides of an edge takes the side whose colour it shows, so an outline never floats between
-   an object and its background.
+   lies between the two sides of an edge takes the side whose colour it shows (as its neighbourhood leans, so an
+   outline splits into runs, not specks), so an outline never floats between an object and its background.
 1. Every source pixel with finite depth ``> 0`` is unprojected with ``K_src``, moved by ``cam_T_src`` and
    projected with ``K``; points with target ``z <= near_clip`` (behind the camera) are dropped.
 2. Z-buffer: each point is splatted to its nearest target pixel with ``scatter_reduce(amin)`` on an int64 key
