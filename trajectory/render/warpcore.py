@@ -224,7 +224,7 @@ def turn_view(src: Source, Hinv: torch.Tensor, out_hw: tuple[int, int], near_cli
     qx, qy = x.mul_(inv_d).clamp_(-1e7, 1e7), y.mul_(inv_d).clamp_(-1e7, 1e7)
     ix, iy = (qx + 0.5).floor_(), (qy + 0.5).floor_()
     ok = front & (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-    ids = (iy.clamp_(0, h - 1) * w + ix.clamp_(0, w - 1)).to(torch.int64).view(-1)
+    ids = (iy.clamp_(0, h - 1).to(torch.int64) * w + ix.clamp_(0, w - 1).to(torch.int64)).view(-1)  # exact
     z = src.points[2].index_select(0, ids).mul_(inv_d.view(-1))
     ok = ok.view(-1) & src.valid.index_select(0, ids) & (z > near_clip)
     keys = (z.view(torch.int32).to(torch.int64) << src.idx_bits) | ids
