@@ -223,8 +223,8 @@ def main() -> None:
               f"{frames_mb * 5 / 3:.0f} MB). Scene: "
               "Middlebury motorcycle with its ground-truth depth (median 1). dolly-in magnifies the foreground "
               "(per-point Jacobian, 3x3 and super-sampled footprints), and so does the orbit near its end; every "
-              "pan frame only turns (the exact inverse homography, no splat). The machine's 2 cores are shared with other jobs (load avg column), so "
-              "wall-clock fps and, less so, CPU time are pessimistic.")
+              "pan frame only turns (the exact inverse homography, no splat). The machine's 2 cores are shared "
+              "with other jobs (load avg column), so wall-clock fps and, less so, CPU time are pessimistic.")
     rows = []
     for label, _, _ in default_moves():
         r = run_child("--default", label)
