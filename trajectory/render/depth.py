@@ -346,7 +346,8 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
     for _ in range(passes):
         zmax = window_extreme(torch.where(valid, z, 0.0), radius)
         zmin = window_extreme(torch.where(valid, z, float("inf")), radius, torch.minimum)
-        between = valid & (zmax > zmin * step) & (z > zmin * ratio) & (z < zmax / ratio)
+        edge = valid & (zmax > zmin * step)
+        between = edge & (z > zmin * ratio) & (z < zmax / ratio)
         y, x = between.nonzero().unbind(1)
         if y.numel() == 0:
             break
@@ -356,7 +357,6 @@ def snap_depth_edges(image: torch.Tensor, depth: torch.Tensor, *, step: float = 
         colours, centre = img[:, yy, xx], img[:, y, x]  # [C, n, k*k], [C, n]
         d_near = _colour_distance(colours, centre, ok & (zw <= near_z[:, None] * ratio))
         d_far = _colour_distance(colours, centre, ok & (zw >= far_z[:, None] / ratio))
-        edge = valid & (zmax > zmin * step)
         votes = _sides(z, edge, zmin, zmax, ratio)
         votes[y, x] = (d_far - d_near) / (d_far + d_near).clamp_min(1e-12)  # the colour's lean, -1 (far) .. 1
         z[y, x] = torch.where(_sum3(votes)[y, x] >= 0, near_z, far_z)
