@@ -93,7 +93,8 @@ class CameraTrajectoryNode(DTVNode):
                                 ShotOptions(preset=preset, frames=frames, fps=fps, width=w, height=h, easing=easing,
                                             fov_deg=fov_deg, seed=seed, shake=shake,
                                             **inputs.shot_strength(strength_mode, strength, coverage_budget, overscan)),
-                                depth=dmap, intent=intent, cancel=cancel_hook)
+                                depth=dmap, intent=intent, cancel=cancel_hook,
+                                photo_size=None if image is None else (int(image.shape[2]), int(image.shape[1])))
         return io.NodeOutput(traj, trajectory_summary(traj))
 
 

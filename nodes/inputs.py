@@ -96,7 +96,8 @@ SIZES = ["image, long side 1024", "image, long side 768", "image, long side 512"
 
 def size(tooltip: str = "Frame size. image, long side N = the connected image's aspect ratio with its long side N "
                         "pixels (both sides multiples of 16); without an image, or with 'width x height', the width "
-                        "and height inputs.") -> io.Combo.Input:
+                        "and height inputs (an image of another aspect is then centre-cropped to them, as core's "
+                        "ImageScale 'center' and the SVD and Wan start images are).") -> io.Combo.Input:
     return io.Combo.Input("size", options=SIZES, default=SIZES[0], tooltip=tooltip, optional=True)
 
 
@@ -115,5 +116,6 @@ def easing(tooltip: str = "Timing curve of the move.") -> io.Combo.Input:
     return io.Combo.Input("easing", options=list(EASINGS), default="ease_in_out", tooltip=tooltip)
 
 
-def fov_deg(tooltip: str = "Vertical field of view of the source image's camera, in degrees.") -> io.Float.Input:
+def fov_deg(tooltip: str = "Vertical field of view of the source image's camera, in degrees, as frame 0 shows "
+                           "the image (after any centre crop to the frame size).") -> io.Float.Input:
     return io.Float.Input("fov_deg", default=50.0, min=FOV_MIN_DEG, max=FOV_MAX_DEG, step=0.5, tooltip=tooltip)

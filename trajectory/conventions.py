@@ -5,6 +5,9 @@ Convention: **OpenCV**.
 * Camera frame: ``x`` right, ``y`` down, ``z`` forward (the camera looks along ``+z``).
 * Pixels: ``u`` right, ``v`` down; the centre of pixel ``(i, j)`` is at ``u = j``, ``v = i``.
 * Intrinsics ``K = [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]`` in pixels, for a stated ``width x height``.
+* A picture shown on a frame of another aspect (the photo on the video's frames, the drawing canvas on them) is
+  cut, centred, to the frame's aspect and then scaled to it, as ComfyUI's own centre crop does (:func:`centre_crop`),
+  so the frames and a video model's start image show the same part of the photo.
 * Extrinsics are 4x4 homogeneous matrices named by direction, ``dst_T_src`` maps points in
   ``src`` coordinates to ``dst`` coordinates:
 
@@ -30,6 +33,20 @@ CONVENTION = "opencv"
 
 #: Default distance (scene units) of the subject when no depth is given.
 DEFAULT_SUBJECT_DEPTH = 1.0
+
+
+def centre_crop(width: int, height: int, frame_width: int, frame_height: int) -> tuple[int, int]:
+    """Whole pixels ``(x, y)`` cut from each side of a ``width x height`` picture shown on a ``frame_width x
+    frame_height`` frame: the rest, ``(width - 2x) x (height - 2y)``, is what the frame shows, scaled to it per axis.
+    The rule of ComfyUI's ``comfy.utils.common_upscale(..., crop="center")`` (ImageScale, and the start image of
+    SVD_img2vid_Conditioning and the Wan image-to-video nodes); at least one pixel is kept. Matching aspects cut
+    nothing."""
+    old, new = width / height, frame_width / frame_height
+    if old > new:
+        return min(round((width - width * (new / old)) / 2), (width - 1) // 2), 0
+    if old < new:
+        return 0, min(round((height - height * (old / new)) / 2), (height - 1) // 2)
+    return 0, 0
 
 
 # -- the one conversion to the y-up, camera-looks-down--z tools (glTF, Blender via glTF, Nuke .chan, nerfstudio) ------

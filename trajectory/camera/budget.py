@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checks import CancelFn, poll
-from .feasibility import DEFAULT_CELLS, Feasibility, Lattice, predict, prepare_lattice
+from .feasibility import DEFAULT_CELLS, Feasibility, Lattice, frame_view, predict, prepare_lattice
 from .model import CameraTrajectory, invert_rigid
 
 __all__ = ["DEFAULT_BUDGET", "SEARCH_CELLS", "Fit", "budget_depth", "budget_note", "fit_strength", "limit_path"]
@@ -58,9 +58,12 @@ class Fit:
 
 
 def budget_depth(depth: np.ndarray | None, width: int, height: int) -> tuple[np.ndarray, str]:
-    """The depth the budget is judged with: the given one, else the fallback prior the one-box node renders with."""
+    """The depth the budget is judged with: the given one (of the whole photo) cut to what a ``width x height``
+    frame shows of it (:func:`~draw_to_video.trajectory.conventions.centre_crop`: the feasibility model's source
+    view is frame 0's, so a photo of another aspect counts its cut-off sides as unseen, the safe side), else the
+    fallback prior the one-box node renders with."""
     if depth is not None:
-        return np.asarray(depth, dtype=np.float64), "depth"
+        return frame_view(np.asarray(depth, dtype=np.float64), width, height), "depth"
     from ..render.depth import fallback_depth_prior  # torch, only when needed
 
     s = min(1.0, _PRIOR_SIDE / max(width, height))

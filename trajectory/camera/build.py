@@ -85,7 +85,8 @@ class ShotOptions:
     ``preset`` is a name from :data:`.presets.PRESET_NAMES` (``"auto"`` reads the stroke); ``frames`` at ``fps``;
     ``width x height`` the output frame; ``strength`` scales every move (0 gives the source view on every frame,
     no shake either); ``easing`` one of :data:`.motion.EASINGS`; ``fov_deg`` the source camera's vertical field of
-    view; ``shake`` extra handheld shake on top of a preset's own, driven by ``seed``; ``limits`` the translation
+    view as frame 0 shows the photo (a photo of another aspect is centre-cropped to the frame, see
+    :func:`~draw_to_video.trajectory.conventions.centre_crop`); ``shake`` extra handheld shake on top of a preset's own, driven by ``seed``; ``limits`` the translation
     limits per unit of subject depth.
 
     ``overscan`` (0.8..1, default 1 = none) zooms every frame by ``1 / overscan`` about the principal point, as
@@ -227,10 +228,13 @@ def _assemble_centres(arrays: dict[str, np.ndarray]) -> np.ndarray:
 
 def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions = ShotOptions(), *,
                      depth: np.ndarray | None = None, prepared: PreparedStroke | None = None,
-                     intent: Intent | None = None, cancel: CancelFn | None = None) -> CameraTrajectory:
+                     intent: Intent | None = None, cancel: CancelFn | None = None,
+                     photo_size: tuple[int, int] | None = None) -> CameraTrajectory:
     """The camera path for an optional stroke set and the user's :class:`ShotOptions` (see the module docstring).
 
-    ``depth`` is a z-depth map ``[H, W]`` in scene units (any resolution). ``prepared`` / ``intent`` may pass an
+    ``depth`` is a z-depth map ``[H, W]`` of the photo in scene units (any resolution). ``photo_size`` ``(w, h)``:
+    the photo's size, for its aspect (the stroke's canvas shows the whole photo and the frames its centre crop,
+    see :mod:`.lift`); default the depth map's, else the canvas's. ``prepared`` / ``intent`` may pass an
     already computed ``prepare(stroke_set, N_FEATURE_SAMPLES)`` / ``analyze(...)`` of the same stroke set to skip
     that work. ``cancel`` is polled during the coverage-budget search (see :mod:`.budget`). Bad arguments raise a
     one-line ``ValueError``.
@@ -263,10 +267,11 @@ def build_trajectory(stroke_set: StrokeSet | None = None, options: ShotOptions =
     else:
         if intent is None:
             intent = analyze_prepared(prepared)  # = analyze(stroke_set), without preparing twice
-        lifted = lift(prepared, K0, W, H, depth)
+        photo = photo_size or (None if depth is None else (np.shape(depth)[-1], np.shape(depth)[-2]))
+        lifted = lift(prepared, K0, W, H, depth, photo_wh=photo)
         cc = np.asarray(intent.centre, dtype=np.float64).reshape(1, 2)
         if np.isfinite(cc).all():
-            circle_centre = lift_points(cc, (prepared.width, prepared.height), K0, W, H, depth)[0]
+            circle_centre = lift_points(cc, (prepared.width, prepared.height), K0, W, H, depth, photo_wh=photo)[0]
     name = auto_preset(intent, prepared) if preset == "auto" else preset
     P = PRESETS[name]
     subject = centre

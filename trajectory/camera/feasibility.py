@@ -31,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..conventions import centre_crop
 from ..render.depth import continuous_steps
 from .model import CameraTrajectory
 
-__all__ = ["DEFAULT_CELLS", "Feasibility", "Lattice", "feasibility", "predict", "prepare_lattice"]
+__all__ = ["DEFAULT_CELLS", "Feasibility", "Lattice", "feasibility", "frame_view", "predict", "prepare_lattice"]
 
 DEFAULT_CELLS = 96  #: target cells on the frame's long side (one source patch each)
 EDGE_TOL = 0.05  #: the renderer's depth-edge test (log-depth step between adjacent pixels)
@@ -79,6 +80,16 @@ class Feasibility:
     @property
     def worst_stretched(self) -> float:
         return float(self.stretched.max(initial=0.0))
+
+
+def frame_view(depth: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The part of a map of the whole photo (``depth [h, w]``) that a ``width x height`` frame shows at frame 0
+    (:func:`~draw_to_video.trajectory.conventions.centre_crop`; all of it when the aspects match). The model's source
+    view is that part: a photo's cut-off sides count as unseen, the safe side for a budget."""
+    if depth.ndim != 2 or min(depth.shape) < 1:
+        return depth
+    x0, y0 = centre_crop(depth.shape[1], depth.shape[0], width, height)
+    return depth[y0:depth.shape[0] - y0, x0:depth.shape[1] - x0] if x0 or y0 else depth
 
 
 def _resize_nearest(depth: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -324,9 +335,11 @@ def _predict_frames(lattice: Lattice, P: np.ndarray, p: np.ndarray) -> tuple[np.
 
 def feasibility(traj: CameraTrajectory, depth: np.ndarray | None, *, cells: int = DEFAULT_CELLS,
                 lattice: Lattice | None = None) -> Feasibility:
-    """:func:`predict` for a trajectory whose frame 0 is the source view, with the source's z-``depth`` (any
-    resolution; None = a plane at depth 1); ``lattice`` may pass an already prepared one for ``traj``'s size."""
+    """:func:`predict` for a trajectory whose frame 0 is the source view, with the photo's z-``depth`` (any
+    resolution; :func:`frame_view` of it is used; None = a plane at depth 1); ``lattice`` may pass an already
+    prepared one for ``traj``'s size."""
     if lattice is None:
-        lattice = prepare_lattice(depth, traj.width, traj.height, traj.source_K(), cells=cells)
+        view = None if depth is None else frame_view(np.asarray(depth, dtype=np.float64), traj.width, traj.height)
+        lattice = prepare_lattice(view, traj.width, traj.height, traj.source_K(), cells=cells)
     return predict(lattice, traj.K, traj.cam_T_world())
 

@@ -1,11 +1,14 @@
 """Lift a drawn stroke into the scene of the source camera (world = source camera, see :mod:`draw_to_video.trajectory.conventions`).
 
 Canvas pixels are continuous coordinates with the canvas spanning ``[0, Wc] x [0, Hc]`` (the browser's
-canvas); the canvas shows the whole source image, so a canvas point maps to the image pixel
-``u = x * W / Wc - 0.5`` (pixel centres at integers, as in the conventions), likewise ``v``.
+canvas); the canvas shows the whole source photo (the widget's canvas takes its size; by default the photo is taken
+to be the canvas), and a ``W x H`` frame shows the photo as ComfyUI's centre crop does
+(:func:`~draw_to_video.trajectory.conventions.centre_crop` cuts ``x0, y0`` photo pixels from each side, ``c0`` in
+canvas pixels), so a canvas point maps to the frame pixel ``u = (x - c0) * W / (Wc - 2 c0) - 0.5`` (pixel centres
+at integers, as in the conventions), likewise ``v``.
 
-* With a depth map (``[Hd, Wd]`` z-depth in scene units, any resolution), each point's depth is sampled
-  bilinearly at the point scaled to the map (same continuous mapping, clamped at the border). Invalid
+* With a depth map (``[Hd, Wd]`` z-depth in scene units, any resolution of the whole image), each point's depth is
+  sampled bilinearly at the point scaled to the map (``x * Wd / Wc - 0.5``, clamped at the border). Invalid
   texels (non-finite or ``<= 0``) are left out of the bilinear weights; a point with no valid texel
   around it takes the median of the valid samples; no valid sample at all is a ``ValueError``.
 * Without one the stroke lies on the fronto-parallel plane ``z = plane_depth``
@@ -20,14 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from ..conventions import DEFAULT_SUBJECT_DEPTH
+from ..conventions import DEFAULT_SUBJECT_DEPTH, centre_crop
 
 
-def canvas_to_pixels(xy_canvas: np.ndarray, canvas_wh: tuple[int, int], width: int, height: int) -> np.ndarray:
-    """Canvas points ``[n, 2]`` -> image pixel coordinates ``[n, 2]`` for a ``width x height`` image."""
+def canvas_to_pixels(xy_canvas: np.ndarray, canvas_wh: tuple[int, int], width: int, height: int,
+                     photo_wh: tuple[int, int] | None = None) -> np.ndarray:
+    """Canvas points ``[n, 2]`` -> pixel coordinates ``[n, 2]`` of a ``width x height`` frame that shows the
+    canvas's photo (of size ``photo_wh``, default the canvas's; centre-cropped to the frame's aspect, see the module
+    docstring)."""
     xy = np.asarray(xy_canvas, dtype=np.float64)
-    scale = np.array([width / canvas_wh[0], height / canvas_wh[1]])
-    return xy * scale - 0.5
+    cw, ch = canvas_wh
+    pw, ph = photo_wh or canvas_wh
+    x0, y0 = centre_crop(int(pw), int(ph), int(width), int(height))
+    cut = np.array([x0 * cw / pw, y0 * ch / ph])  # in canvas pixels
+    return (xy - cut) * np.array([width / (cw - 2 * cut[0]), height / (ch - 2 * cut[1])]) - 0.5
 
 
 def sample_depth(depth: np.ndarray, xy_canvas: np.ndarray, canvas_wh: tuple[int, int]) -> np.ndarray:
@@ -41,7 +50,7 @@ def sample_depth(depth: np.ndarray, xy_canvas: np.ndarray, canvas_wh: tuple[int,
     if D.ndim != 2 or min(D.shape) < 1:
         raise ValueError(f"depth must be a [H, W] array, got shape {D.shape}")
     hd, wd = D.shape
-    p = canvas_to_pixels(xy_canvas, canvas_wh, wd, hd)
+    p = np.asarray(xy_canvas, dtype=np.float64) * np.array([wd / canvas_wh[0], hd / canvas_wh[1]]) - 0.5
     x = np.clip(p[:, 0], 0.0, wd - 1.0)
     y = np.clip(p[:, 1], 0.0, hd - 1.0)
     x0 = np.minimum(np.floor(x).astype(np.int64), wd - 1)
@@ -77,8 +86,10 @@ def unproject(pixels: np.ndarray, z: np.ndarray, K: np.ndarray) -> np.ndarray:
 
 
 def lift_points(xy_canvas: np.ndarray, canvas_wh: tuple[int, int], K: np.ndarray, width: int, height: int,
-                depth: np.ndarray | None = None, plane_depth: float = DEFAULT_SUBJECT_DEPTH) -> np.ndarray:
-    """Lift canvas points ``[n, 2]`` to world points ``[n, 3]`` (see the module docstring)."""
+                depth: np.ndarray | None = None, plane_depth: float = DEFAULT_SUBJECT_DEPTH,
+                photo_wh: tuple[int, int] | None = None) -> np.ndarray:
+    """Lift canvas points ``[n, 2]`` to world points ``[n, 3]`` with the source camera ``K`` of a ``width x
+    height`` frame that shows the photo (of size ``photo_wh``, default the canvas's; see the module docstring)."""
     xy = np.asarray(xy_canvas, dtype=np.float64).reshape(-1, 2)
     if not np.isfinite(xy).all():
         raise ValueError("stroke points must be finite")
@@ -88,13 +99,12 @@ def lift_points(xy_canvas: np.ndarray, canvas_wh: tuple[int, int], K: np.ndarray
         z = np.full(len(xy), float(plane_depth))
     else:
         z = sample_depth(depth, xy, canvas_wh)
-    return unproject(canvas_to_pixels(xy, canvas_wh, width, height), z, K)
+    return unproject(canvas_to_pixels(xy, canvas_wh, width, height, photo_wh), z, K)
 
 
 def lift(stroke: Any, K: np.ndarray, width: int, height: int, depth: np.ndarray | None = None,
-         plane_depth: float = DEFAULT_SUBJECT_DEPTH) -> np.ndarray:
-    """Lift a :class:`~draw_to_video.trajectory.stroke.prepare.PreparedStroke` (its ``xy_px`` on a ``width x height`` canvas) -> ``[n, 3]``.
-
-    ``K`` is the source camera's intrinsics for the ``width x height`` image (e.g. :func:`.model.K_from_fov`).
-    """
-    return lift_points(stroke.xy_px, (stroke.width, stroke.height), K, width, height, depth, plane_depth)
+         plane_depth: float = DEFAULT_SUBJECT_DEPTH, photo_wh: tuple[int, int] | None = None) -> np.ndarray:
+    """Lift a :class:`~draw_to_video.trajectory.stroke.prepare.PreparedStroke` (its ``xy_px`` on its canvas) ->
+    ``[n, 3]``, as :func:`lift_points`: ``K`` is the source camera's intrinsics for the ``width x height`` frame
+    (e.g. :func:`.model.K_from_fov`)."""
+    return lift_points(stroke.xy_px, (stroke.width, stroke.height), K, width, height, depth, plane_depth, photo_wh)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conventions import CONVENTION
+from ..conventions import CONVENTION, centre_crop
 
 FORMAT_VERSION = 1
 ROT_TOL = 1e-6  #: tolerance on R^T R = I and det R = 1
@@ -236,14 +236,23 @@ class CameraTrajectory:
                                 self.intent, self.preset, self.meta)
 
     def source_K(self, width: int | None = None, height: int | None = None) -> np.ndarray:
-        """``K [3, 3]`` of the camera the source photo was taken with, at ``width x height`` (default the
-        trajectory's): frame 0's camera with the overscan undone. A shot built with overscan ``o < 1``
+        """``K [3, 3]`` of the camera the source photo was taken with, for the photo at ``width x height`` (default
+        the trajectory's size): frame 0's camera with the overscan undone. A photo of another aspect than the
+        frames is shown as ComfyUI's centre crop shows it (:func:`~draw_to_video.trajectory.conventions.centre_crop`:
+        the cut-off sides lie outside frame 0, never squashed into it). A shot built with overscan ``o < 1``
         (``meta["overscan"]``) zooms every frame by ``1 / o`` about the principal point, so frame 0 shows the
-        central ``o`` share of the photo and the border a move uncovers stays off screen; without it, this is
-        frame 0's ``K``. Everything that maps the photo itself (the renderer, the stroke, the feasibility model)
-        uses this camera."""
-        K = (self if width is None and height is None else
-             self.rescaled(width or self.width, height or self.height)).K[0].copy()
+        central ``o`` share of that and the border a move uncovers stays off screen; without it, this is frame 0's
+        ``K``. Everything that maps the photo itself (the renderer, the stroke, the feasibility model) uses this
+        camera."""
+        x0 = y0 = 0
+        if width is None and height is None:
+            K = self.K[0].copy()
+        else:
+            w, h = _side(width or self.width, "width"), _side(height or self.height, "height")
+            x0, y0 = centre_crop(w, h, self.width, self.height)
+            K = self.rescaled(w - 2 * x0, h - 2 * y0).K[0].copy()
+        K[0, 2] += x0
+        K[1, 2] += y0
         overscan = float(self.meta.get("overscan", 1.0))
         K[0, 0] *= overscan
         K[1, 1] *= overscan

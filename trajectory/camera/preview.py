@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..conventions import DEFAULT_SUBJECT_DEPTH
-from .lift import lift
+from .lift import canvas_to_pixels, lift
 from .model import CameraTrajectory
 
 _BG = (24, 26, 30)
@@ -137,7 +137,8 @@ def preview_image(traj: CameraTrajectory, stroke: Any = None, size: tuple[int, i
 def path_scribble(stroke_set: Any, width: int, height: int, thickness: int = 3) -> np.ndarray:
     """The camera strokes drawn white on black, ``float32 [height, width]`` in ``[0, 1]`` (ControlNet scribble).
 
-    Canvas points map to the image as in :mod:`.lift` (the canvas shows the whole image); anti-aliased.
+    Canvas points map to the image as in :mod:`.lift` (the canvas shows the whole image, centre-cropped to the
+    output's aspect); anti-aliased.
     """
     w, h, th = int(width), int(height), int(thickness)
     if not (1 <= w <= 16384 and 1 <= h <= 16384):
@@ -145,8 +146,8 @@ def path_scribble(stroke_set: Any, width: int, height: int, thickness: int = 3) 
     if not 1 <= th <= 256:
         raise ValueError(f"thickness must be between 1 and 256, got {thickness}")
     strokes = stroke_set.camera_strokes()
-    scale = np.array([w / stroke_set.width, h / stroke_set.height])
-    lines = [np.round((np.asarray(s.points[:, :2]) * scale - 0.5) * 16.0).astype(np.int32) for s in strokes]
+    canvas = (stroke_set.width, stroke_set.height)
+    lines = [np.round(canvas_to_pixels(s.points[:, :2], canvas, w, h) * 16.0).astype(np.int32) for s in strokes]
     img = np.zeros((h, w), dtype=np.uint8)
     if lines:
         cv2.polylines(img, lines, False, 255, th, cv2.LINE_AA, 4)

@@ -48,6 +48,7 @@ import numpy as np
 import torch
 
 from ..camera.model import CameraTrajectory
+from ..conventions import centre_crop
 from ..render.vace import crop16, frame_indices, wan_length
 
 SAMPLES = 121  #: samples per track core's pad_pts makes (FIXED_LENGTH)
@@ -245,7 +246,8 @@ def occlusion_visible(traj: CameraTrajectory, depth: np.ndarray, uv: np.ndarray,
     h, w = depth.shape
     scale = min(1.0, ZBUFFER_LONG_SIDE / max(traj.width, traj.height))
     wz, hz = max(8, round(traj.width * scale)), max(8, round(traj.height * scale))
-    ws, hs = 2 * wz, 2 * hz
+    x0, y0 = centre_crop(w, h, traj.width, traj.height)  # the photo's part frame 0 shows, at twice the cells
+    ws, hs = round(2 * wz * w / (w - 2 * x0)), round(2 * hz * h / (h - 2 * y0))
     src = torch.from_numpy(depth).float()[None, None]
     ds = torch.nn.functional.interpolate(src, size=(hs, ws), mode="nearest-exact")[0, 0].double().numpy()
     ok = np.isfinite(ds) & (ds > 0)
@@ -256,7 +258,7 @@ def occlusion_visible(traj: CameraTrajectory, depth: np.ndarray, uv: np.ndarray,
     probe = torch.arange(0, len(pa), 5)  # a fifth of the pairs tells whether any surface is magnified 2x
     P = torch.from_numpy(points).float()
     Kz, T = traj.rescaled(wz, hz).K, traj.cam_T_world()
-    reach = 1.5 * w / wz  # photo pixels in 1.5 cells
+    reach = 1.5 * (w - 2 * x0) / wz  # photo pixels in 1.5 cells
     k = 2 * math.ceil(reach) + 1
     steep = cv2.dilate(depth_slope(depth).astype(np.float32), np.ones((k, k), np.uint8))
     iu = np.rint(uv[:, 0]).astype(int).clip(0, w - 1)
@@ -308,12 +310,15 @@ def start_frame(image: torch.Tensor, traj: CameraTrajectory) -> torch.Tensor:
     """The photo ``[h, w, C]`` as the trajectory's first camera shows it, cut to the video's multiple-of-16 box:
     ``[1, H', W', 3]`` (what the tracks' first samples point into, so WanTrackToVideo's start image).
 
-    The photo is resized to the trajectory's size (its camera is then :meth:`~.CameraTrajectory.source_K`, as the
-    renderer maps it), then resampled through frame 0's camera: a zoom by ``1 / overscan`` for a shot with
+    The photo is cut and resized to the trajectory's size as ComfyUI's centre crop does
+    (:func:`~draw_to_video.trajectory.conventions.centre_crop`; its camera is then
+    :meth:`~.CameraTrajectory.source_K`, as the renderer maps it), then resampled through frame 0's camera: a zoom by ``1 / overscan`` for a shot with
     overscan, any turn of the first camera. Frame 0's own translation (none for the pack's shots) is not a
     resampling of the photo and is left out."""
     W, H = traj.width, traj.height
     img = image[..., :3].float().permute(2, 0, 1)[None]
+    x0, y0 = centre_crop(int(img.shape[3]), int(img.shape[2]), W, H)
+    img = img[:, :, y0:img.shape[2] - y0, x0:img.shape[3] - x0]
     if tuple(img.shape[2:]) != (H, W):
         img = torch.nn.functional.interpolate(img, size=(H, W), mode="bilinear", align_corners=False, antialias=True)
     M = traj.source_K(W, H) @ traj.cam_T_world()[0, :3, :3].T @ np.linalg.inv(traj.K[0])  # frame-0 px -> photo px
@@ -347,7 +352,9 @@ def wan_tracks(traj: CameraTrajectory, depth: np.ndarray | torch.Tensor, gray: n
     length = wan_length(traj.num_frames)
     check_length(length)
     x0, y0, cw, ch = crop16(traj.width, traj.height)
-    uv, note = sample_points(g, valid, sampling, max_points)
+    cx, cy = centre_crop(w, h, traj.width, traj.height)  # points only in the part frame 0 shows
+    uv, note = sample_points(g[cy:h - cy, cx:w - cx], valid[cy:h - cy, cx:w - cx], sampling, max_points)
+    uv = uv + np.array([cx, cy], dtype=np.float64)
     iu = np.rint(uv[:, 0]).astype(int).clip(0, w - 1)
     iv = np.rint(uv[:, 1]).astype(int).clip(0, h - 1)
     d = dep[iv, iu]
