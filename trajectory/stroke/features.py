@@ -93,7 +93,8 @@ def _ellipse_fit(q: np.ndarray) -> tuple[float, float, np.ndarray]:
     x0, y0 = (B * E - 2 * C * D) / det, (B * D - 2 * A * E) / det
     f0 = A * x0 * x0 + B * x0 * y0 + C * y0 * y0 + D * x0 + E * y0 + F
     lam = np.linalg.eigvalsh(np.array([[A, B / 2], [B / 2, C]]))
-    axes2 = -f0 / lam
+    with np.errstate(divide="ignore", invalid="ignore"):  # a degenerate conic (lam ~ 0): inf/nan, refused below
+        axes2 = -f0 / lam
     if not np.all(axes2 > 0):
         return fail
     axes = np.sqrt(axes2)
