@@ -86,8 +86,8 @@ class ShotOptions:
     ``width x height`` the output frame; ``strength`` scales every move (0 gives the source view on every frame,
     no shake either); ``easing`` one of :data:`.motion.EASINGS`; ``fov_deg`` the source camera's vertical field of
     view as frame 0 shows the photo (a photo of another aspect is centre-cropped to the frame, see
-    :func:`~draw_to_video.trajectory.conventions.centre_crop`); ``shake`` extra handheld shake on top of a preset's own, driven by ``seed``; ``limits`` the translation
-    limits per unit of subject depth.
+    :func:`~draw_to_video.trajectory.conventions.centre_crop`); ``shake`` extra handheld shake on top of a preset's
+    own, driven by ``seed``; ``limits`` the translation limits per unit of subject depth.
 
     ``overscan`` (0.8..1, default 1 = none) zooms every frame by ``1 / overscan`` about the principal point, as
     parallax tools do (0.95-0.98): frame 0 shows the central ``overscan`` share of the photo, and the never-seen
