@@ -80,8 +80,12 @@ def test_disocclusion_takes_the_wall_not_the_box(move):
     assert int(holes.sum()) >= 40, "the move must uncover some wall behind the box"
     red = frame[0][holes]
     # the wall has no red: a fill that smears the box (Telea, a depth-blind pyramid: mean red 0.38-0.49 here) puts
-    # red here; what little there is comes from wall pixels the render itself tinted at the box's edge
-    assert float(red.mean()) < 0.07 and float((red > 0.3).float().mean()) < 0.03
+    # red here; what little there is comes from wall pixels the render itself tinted at the box's edge, and from the
+    # box's outline anti-aliased over the holes' first ring (the box covers at most half of such a pixel)
+    ring = holes & (torch.nn.functional.max_pool2d(red_seen[None, None].float(), 3, 1, 1)[0, 0] > 0)
+    beyond = frame[0][holes & ~ring]
+    assert float(red.mean()) < 0.07 and float((beyond > 0.3).float().mean()) < 0.03
+    assert float(torch.cat([frame[0][ring], torch.zeros(1)]).max()) <= 0.55
     assert torch.equal(res.frames, render_views(img, depth, K, K[None], MOVES[move][None], fill="layered").frames)
 
 

@@ -55,6 +55,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checks import CancelFn, ProgressFn, check_shape, poll
+from .edgeaa import antialias_edges
 from .edgeclean import median_at_edges
 from .holefill import background_fill, pushpull_fill
 from .holefill_layered import layered_fill
@@ -257,11 +258,21 @@ def _turn_frame(src, Hinv, parallax, out_hw, tol, zbuf: torch.Tensor) -> torch.T
     return grid
 
 
-def _warp_chunk(src, cams, out_hw, tol, frames: torch.Tensor) -> torch.Tensor:
+def _geometry(how) -> tuple | None:
+    """A splatted frame's ``(U, V, ru, rv)`` for :func:`.edgeaa.antialias_edges` (the footprints' half-extents
+    from each point's Jacobian where the frame has them, else from the frame's median one); None for a turn."""
+    if isinstance(how, torch.Tensor):
+        return None
+    U, V, Jf, J, need = how
+    a, b, c, d = (t[0] for t in J) if J is not None and bool(need[0]) else Jf[0].unbind(-1)
+    return U[0], V[0], 0.5 * (a.abs() + b.abs()), 0.5 * (c.abs() + d.abs())
+
+
+def _warp_chunk(src, cams, out_hw, tol, frames: torch.Tensor) -> tuple[torch.Tensor, list]:
     """The chunk's colours into ``frames [B,C,H',W']`` (garbage where empty); returns its z-buffer keys
-    ``[B,H'*W']``: splatted (or, for a camera that only turns, mapped) and sampled a few frames at a time (their
-    intermediates stay in cache), the stray rule over the whole chunk (its sparse passes cost per call, not per
-    pixel)."""
+    ``[B,H'*W']`` and each frame's :func:`_geometry`: splatted (or, for a camera that only turns, mapped) and
+    sampled a few frames at a time (their intermediates stay in cache), the stray rule over the whole chunk (its
+    sparse passes cost per call, not per pixel)."""
     P, p, parallax, turns = cams
     ho, wo = out_hw
     n = P.shape[0]
@@ -276,7 +287,7 @@ def _warp_chunk(src, cams, out_hw, tol, frames: torch.Tensor) -> torch.Tensor:
             frames[s] = F.grid_sample(src.image, how, mode="bilinear", padding_mode="border", align_corners=False)
         else:
             sample(src, zbuf[s], *how[:2], out_hw, *how[2:], out=frames[s])
-    return zbuf
+    return zbuf, [_geometry(how) for how in kept]
 
 
 def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: RenderResult | None) -> RenderResult:
@@ -291,15 +302,15 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
                            torch.empty(n, ho, wo, **f32), start=sl.start)
     else:
         out = RenderResult(into.frames[sl], into.visible[sl], into.depth[sl], start=sl.start)
-    zbuf = _warp_chunk(src, (cams[0][sl], cams[1][sl], parallax, cams[3][sl]), out_hw, tol, out.frames)
+    zbuf, geometry = _warp_chunk(src, (cams[0][sl], cams[1][sl], parallax, cams[3][sl]), out_hw, tol, out.frames)
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
-    del zbuf
     filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol, moving=parallax > 0)
     if filled is not out.frames:
         out.frames.copy_(filled)
     if fill != "none" and tol[6] > 1.0:
         median_at_edges(out.frames, out.depth, parallax, tol[6])
+        antialias_edges(out.frames, zbuf, out.depth, parallax, tol[6], geometry, src.idx_bits)
     out.visible.copy_(seen)
     return out
 
