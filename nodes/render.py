@@ -29,7 +29,8 @@ class Render25D(DTVNode):
             description="Renders what the camera of a trajectory sees, frame by frame, from one image and its "
                         "depth (forward splatting with a z-buffer, crack-free when zooming in; a camera that only "
                         "turns or zooms maps the image exactly; an 8-bit depth map smoothed within its steps, "
-                        "background-aware hole filling, specks at moving depth edges cleaned). Also outputs where "
+                        "background-aware hole filling, specks at moving depth edges cleaned and their outlines "
+                        "anti-aliased). Also outputs where "
                         "each frame was seen in the source (1) or filled (0), which is the visibility mask the "
                         "camera-guided SVD sampler uses.",
             inputs=[
@@ -41,8 +42,8 @@ class Render25D(DTVNode):
                                        "only (no smearing of the foreground), elsewhere (the border a pan or "
                                        "pull-back reveals) a smooth continuation, without streaks; background = "
                                        "the farther of the nearest seen pixels along rows and columns; pushpull = "
-                                       "depth-aware pyramid fill; none = black, and the raw render (no clean-up of "
-                                       "specks at moving depth edges)."),
+                                       "depth-aware pyramid fill; none = black, and the raw render (no clean-up or "
+                                       "anti-aliasing at moving depth edges)."),
                 io.Int.Input("chunk", default=4, min=1, max=64,
                              tooltip="Frames rendered at once: higher is faster on a GPU, lower uses less memory."),
             ],

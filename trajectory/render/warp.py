@@ -40,6 +40,10 @@ Method ("forward depth, backward colour"):
 6. With a fill, specks at depth edges that the move slides apart are cleaned (``edge_median``,
    :func:`.edgeclean.median_at_edges`): such a pixel takes the median of its 3x3 neighbourhood. Frames without
    translation (frame 0) and everything away from depth edges keep their bytes.
+7. With a fill, outlines over a farther surface (or a filled hole) are anti-aliased (depth ratio above
+   ``edge_median``; :func:`.edgeaa.antialias_edges`): the far pixel beside the outline takes the share of the near
+   colour that the near point's footprint covers of it, so an outline moves smoothly, not a whole pixel at a time.
+   Frames without translation keep their bytes here too.
 """
 
 from __future__ import annotations
@@ -367,7 +371,8 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     ``near_clip``, ``crack_tol``, ``edge_tol`` (a log-depth step between neighbours above it is a depth edge),
     ``fill_tol``, ``max_supersample``, ``edge_snap`` (the depth ratio across a 5x5 window above which its
     in-between pixels are snapped to a side; 0 = off), ``edge_median`` (with a fill: the depth ratio across a 3x3
-    window above which a pixel on an edge the move slides apart takes the window's median; 0 = off), ``dequantize``
+    window above which a pixel on an edge the move slides apart takes the window's median, and across two
+    neighbours above which the edge is anti-aliased; 0 = off), ``dequantize``
     (the blur in px that smooths a quantised depth map within its bins; 0 = off), ``workers``.
     Returns the stacked :class:`RenderResult` (written chunk by chunk into preallocated outputs; use
     :func:`iter_render` to stream instead).
