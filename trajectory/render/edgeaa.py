@@ -28,16 +28,16 @@ def antialias_edges(frames: torch.Tensor, keys: torch.Tensor, depth: torch.Tenso
     depth; ``geometry[b]`` is ``(U, V, ru, rv)`` of frame ``b``'s points (``[N]`` each; ``ru``/``rv`` may be
     0-d: one footprint for the frame), or None to leave the frame alone."""
     b, c, h, w = frames.shape
-    inv = torch.where(depth > 0, depth.reciprocal(), 0.0)
     mask = (1 << idx_bits) - 1
     for f in range(b):
-        par = float(parallax[f])
-        if geometry[f] is None or par <= 0:
+        if geometry[f] is None or float(parallax[f]) <= 0:
             continue
         U, V, ru, rv = geometry[f]
-        img, q = frames[f].view(c, -1), keys[f] & mask
+        img = frames[f].view(c, -1)
+        inv = torch.where(depth[f] > 0, depth[f].reciprocal(), 0.0)
+        flat = inv.view(-1)
         for pos, ext, stride in ((U, ru, 1), (V, rv, w)):
-            a, z = (inv[f, :, :-1], inv[f, :, 1:]) if stride == 1 else (inv[f, :-1], inv[f, 1:])
+            a, z = (inv[:, :-1], inv[:, 1:]) if stride == 1 else (inv[:-1], inv[1:])
             near, far = torch.maximum(a, z), torch.minimum(a, z)
             yx = (near > far * step).nonzero()
             if yx.numel() == 0:
@@ -45,9 +45,9 @@ def antialias_edges(frames: torch.Tensor, keys: torch.Tensor, depth: torch.Tenso
             first = yx[:, 0] * w + yx[:, 1]  # flat index of the pair's first pixel (left or top)
             second = first + stride
             coord = (yx[:, 1] if stride == 1 else yx[:, 0]).to(frames.dtype)  # its column or row
-            fg_first = inv[f].view(-1)[first] > inv[f].view(-1)[second]
+            fg_first = flat.index_select(0, first) > flat.index_select(0, second)
             fg = torch.where(fg_first, first, second)
-            pt = q.index_select(0, fg)
+            pt = keys[f].index_select(0, fg) & mask  # the near pixel's point
             reach = ext.index_select(0, pt) if ext.ndim else ext
             # the near surface's edge towards the far pixel, in target pixels (pixel centres at integers)
             edge = torch.where(fg_first, pos.index_select(0, pt) + reach, pos.index_select(0, pt) - reach)
