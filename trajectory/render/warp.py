@@ -41,7 +41,7 @@ Method ("forward depth, backward colour"):
    :func:`.edgeclean.median_at_edges`): such a pixel takes the median of its 3x3 neighbourhood. Frames without
    translation (frame 0) and everything away from depth edges keep their bytes.
 7. With a fill, outlines over a farther surface (or a filled hole) are anti-aliased (depth ratio above
-   ``edge_median``; :func:`.edgeaa.antialias_edges`): the far pixel beside the outline takes the share of the near
+   ``edge_median``; :mod:`.edgeaa`): the far pixel beside the outline takes the share of the near
    colour that the near point's footprint covers of it, so an outline moves smoothly, not a whole pixel at a time.
    Frames without translation keep their bytes here too.
 """
@@ -59,7 +59,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checks import CancelFn, ProgressFn, check_shape, poll
-from .edgeaa import antialias_edges
+from .edgeaa import blend_edges, edge_pairs
 from .edgeclean import median_at_edges
 from .holefill import background_fill, pushpull_fill
 from .holefill_layered import layered_fill
@@ -263,7 +263,7 @@ def _turn_frame(src, Hinv, parallax, out_hw, tol, zbuf: torch.Tensor) -> torch.T
 
 
 def _geometry(how) -> tuple | None:
-    """A splatted frame's ``(U, V, ru, rv)`` for :func:`.edgeaa.antialias_edges` (the footprints' half-extents
+    """A splatted frame's ``(U, V, ru, rv)`` for :func:`.edgeaa.edge_pairs` (the footprints' half-extents
     from each point's Jacobian where the frame has them, else from the frame's median one); None for a turn."""
     if isinstance(how, torch.Tensor):
         return None
@@ -309,12 +309,15 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
     zbuf, geometry = _warp_chunk(src, (cams[0][sl], cams[1][sl], parallax, cams[3][sl]), out_hw, tol, out.frames)
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
+    clean = fill != "none" and tol[6] > 1.0
+    pairs = edge_pairs(zbuf, out.depth, parallax, tol[6], geometry, src.idx_bits) if clean else None
+    del zbuf, geometry  # the points' projections: only the edge pairs are kept through the fill
     filled = fill_holes(out.frames, seen, out.depth, fill, fill_tol, moving=parallax > 0)
     if filled is not out.frames:
         out.frames.copy_(filled)
-    if fill != "none" and tol[6] > 1.0:
+    if clean:
         median_at_edges(out.frames, out.depth, parallax, tol[6])
-        antialias_edges(out.frames, zbuf, out.depth, parallax, tol[6], geometry, src.idx_bits)
+        blend_edges(out.frames, pairs)
     out.visible.copy_(seen)
     return out
 
