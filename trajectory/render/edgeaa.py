@@ -26,8 +26,9 @@ def edge_pairs(keys: torch.Tensor, depth: torch.Tensor, parallax: torch.Tensor, 
                idx_bits: int) -> Pairs:
     """The pairs :func:`blend_edges` mixes, per frame. ``keys [B,H*W]`` are the z-buffer keys (winning point in the
     low ``idx_bits``), ``depth [B,H,W]`` the seen depth (0 where nothing is seen), ``parallax [B]`` each frame's
-    pixels of parallax per unit of inverse depth; ``geometry[b]`` is ``(U, V, ru, rv)`` of frame ``b``'s points
-    (``[N]`` each; ``ru``/``rv`` may be 0-d: one footprint for the frame), or None to leave the frame alone."""
+    pixels of parallax per unit of inverse depth; ``geometry[b]`` is ``(U, V, (dU/du, dU/dv, dV/du, dV/dv))`` of
+    frame ``b``'s points (``[N]`` each; the Jacobian's entries may be 0-d: one for the frame), or None to leave the
+    frame alone."""
     b, h, w = depth.shape
     mask = (1 << idx_bits) - 1
     out: Pairs = []
@@ -35,11 +36,11 @@ def edge_pairs(keys: torch.Tensor, depth: torch.Tensor, parallax: torch.Tensor, 
         if geometry[f] is None or float(parallax[f]) <= 0:
             out.append(None)
             continue
-        U, V, ru, rv = geometry[f]
+        U, V, J = geometry[f]
         inv = torch.where(depth[f] > 0, depth[f].reciprocal(), 0.0)
         flat = inv.view(-1)
         axes = []
-        for pos, ext, stride in ((U, ru, 1), (V, rv, w)):
+        for pos, (da, db), stride in ((U, J[:2], 1), (V, J[2:], w)):
             a, z = (inv[:, :-1], inv[:, 1:]) if stride == 1 else (inv[:-1], inv[1:])
             yx = (torch.maximum(a, z) > torch.minimum(a, z) * step).nonzero()
             if yx.numel() == 0:
@@ -51,7 +52,8 @@ def edge_pairs(keys: torch.Tensor, depth: torch.Tensor, parallax: torch.Tensor, 
             fg_first = flat.index_select(0, first) > flat.index_select(0, second)
             fg = torch.where(fg_first, first, second)
             pt = keys[f].index_select(0, fg) & mask  # the near pixel's point
-            reach = ext.index_select(0, pt) if ext.ndim else ext
+            da_, db_ = (t.index_select(0, pt) if t.ndim else t for t in (da, db))  # at the near points only
+            reach = 0.5 * (da_.abs() + db_.abs())  # the footprint's half-extent along this axis
             # the near surface's edge towards the far pixel, in target pixels (pixel centres at integers)
             edge = torch.where(fg_first, pos.index_select(0, pt) + reach, pos.index_select(0, pt) - reach)
             cover = torch.where(fg_first, edge - (coord + 0.5), (coord + 0.5) - edge).clamp_(0.0, 0.5)

@@ -263,13 +263,12 @@ def _turn_frame(src, Hinv, parallax, out_hw, tol, zbuf: torch.Tensor) -> torch.T
 
 
 def _geometry(how) -> tuple | None:
-    """A splatted frame's ``(U, V, ru, rv)`` for :func:`.edgeaa.edge_pairs` (the footprints' half-extents
-    from each point's Jacobian where the frame has them, else from the frame's median one); None for a turn."""
+    """A splatted frame's ``(U, V, J)`` for :func:`.edgeaa.edge_pairs`: ``J`` each point's Jacobian where the frame
+    has them, else the frame's median one; None for a turn."""
     if isinstance(how, torch.Tensor):
         return None
     U, V, Jf, J, need = how
-    a, b, c, d = (t[0] for t in J) if J is not None and bool(need[0]) else Jf[0].unbind(-1)
-    return U[0], V[0], 0.5 * (a.abs() + b.abs()), 0.5 * (c.abs() + d.abs())
+    return U[0], V[0], tuple(t[0] for t in J) if J is not None and bool(need[0]) else tuple(Jf[0].unbind(-1))
 
 
 def _warp_chunk(src, cams, out_hw, tol, frames: torch.Tensor) -> tuple[torch.Tensor, list]:
