@@ -25,8 +25,9 @@ push-in the near-over-far magnification. A second pair of clips (``*_dfsize``) t
 (Horizontal's offset amplitude 0.8, ZoomIn's end height 1) and renders the pack at strength manual matched to them.
 Optical flow (OpenCV DIS) between frames 0 and last measures the parallax each clip really shows, as a check.
 
-Per tool and clip, on every frame: stray pixels at depth edges, temporal flicker in the edge bands, seconds per
-frame (see the notes written with the table). Sheets: ``bench/_output/depthflow_<clip>.png`` (rows frames 0, middle,
+Per tool and clip, on every frame: stray pixels at depth edges, temporal flicker in the edge bands (for the pack
+also at DepthFlow's edge sharpness, since a softer frame flickers less), seconds per frame (see the notes written
+with the table). Sheets: ``bench/_output/depthflow_<clip>.png`` (rows frames 0, middle,
 last; columns DepthFlow, the pack, then both 2x around the handlebar and fork).
 """
 
@@ -269,8 +270,9 @@ class Measures:
     sharp: float  # mean |Sobel gradient| of the grey frame (0..255) over the edge band, all frames
 
 
-def measure(frames: np.ndarray, inv: np.ndarray) -> Measures:
-    bands = np.stack([edge_band(d) for d in inv])
+def measure(frames: np.ndarray, inv: np.ndarray, bands: np.ndarray | None = None) -> Measures:
+    """Every frame's measures; ``bands`` (each frame's :func:`edge_band` of ``inv``) when already known."""
+    bands = np.stack([edge_band(d) for d in inv]) if bands is None else bands
     stray = np.array([stray_mask(f)[b].mean() for f, b in zip(frames, bands)])
     fl, fa = [], []
     for t in range(1, len(frames) - 1):
@@ -281,6 +283,27 @@ def measure(frames: np.ndarray, inv: np.ndarray) -> Measures:
     grad = [np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))[b].mean() / 8
             for g, b in zip((cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames), bands)]
     return Measures(stray, np.array(fl), np.array(fa), float(bands.mean()), float(np.mean(grad)))
+
+
+def blurred(frames: np.ndarray, sigma: float) -> np.ndarray:
+    """``frames [F,H,W,3]`` uint8, each Gaussian-blurred (``sigma`` px; 0 = as they are)."""
+    if sigma <= 0:
+        return frames
+    return np.stack([cv2.GaussianBlur(f, (0, 0), sigma) for f in frames])
+
+
+def at_sharpness(frames: np.ndarray, inv: np.ndarray, sharp: float) -> tuple[float, Measures]:
+    """The whole frames blurred just enough that their edge sharpness is ``sharp`` (a softer tool's): the blur's
+    sigma (bisected, 0 if they are no sharper) and their measures then, so flicker compares at equal sharpness."""
+    bands = np.stack([edge_band(d) for d in inv])
+    m = measure(frames, inv, bands)
+    if m.sharp <= sharp:
+        return 0.0, m
+    lo, hi = 0.0, 2.0
+    for _ in range(8):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if measure(blurred(frames, mid), inv, bands).sharp > sharp else (lo, mid)
+    return hi, measure(blurred(frames, hi), inv, bands)
 
 
 def measured_parallax(frames: np.ndarray, inv: np.ndarray, move: str) -> float:
@@ -349,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rows, photo = [], measure(scene.rgb[None].repeat(3, 0), (scene.inv[None].repeat(3, 0) / 255).astype(np.float32))
     rows.append(["photo itself (reference)", "-", "-", "-", "-", f"{photo.stray.mean():.3%}",
-                 f"{photo.stray.max():.3%}", "-", "-", "-", round(photo.sharp, 2), "-"])
+                 f"{photo.stray.max():.3%}", "-", "-", "-", round(photo.sharp, 2), "-", "-"])
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
         Image.fromarray(scene.inv).save(tmp / "depth.png")
@@ -389,8 +412,13 @@ def main(argv: list[str] | None = None) -> None:
                       f"{clip}: DepthFlow {key} 0 -> {amount:.3g} | {note} | near-far parallax {target:.3g} {unit}")
                 for tool, rgb, inv, sec in (("DepthFlow 1.0.1", df_rgb, df_inv[..., 0].astype(np.float32) / 255,
                                              df_sec), ("the pack", pk_rgb, pk_inv, pk_sec)):
-                    m = measure(rgb, inv)
                     df_tool = tool.startswith("Depth")
+                    m = measure(rgb, inv)
+                    if df_tool:
+                        df_sharp, matched = m.sharp, "-"
+                    else:  # the pack's frames blurred to DepthFlow's sharpness, where they are sharper
+                        sigma, mb = at_sharpness(rgb, inv, df_sharp)
+                        matched = f"{mb.flicker.mean():.2f} (sigma {sigma:.2f})"
                     size = f"{key} {amount:.3g}" if df_tool else f"strength {traj.meta['strength']:.3g}"
                     own = (df_parallax(move, amount, v_near, v_far) if df_tool
                            else pack_parallax(traj, move, z_near, z_far))
@@ -398,11 +426,12 @@ def main(argv: list[str] | None = None) -> None:
                                  f"{measured_parallax(rgb, inv, move):.3g} {unit}", f"{m.stray.mean():.3%}",
                                  f"{m.stray.max():.3%}", round(float(m.flicker.mean()), 2),
                                  round(float(m.flicker.max()), 2), round(float(m.flicker_all.mean()), 2),
-                                 round(m.sharp, 2), round(sec, 3)])
+                                 round(m.sharp, 2), matched, round(sec, 3)])
                     print(rows[-1], file=sys.stderr)
     header = ["tool", "clip", "move size", "near-far parallax (geometry)", "parallax measured (DIS flow)",
               "stray at depth edges (mean)", "stray (worst frame)", "edge flicker (mean)", "edge flicker (worst)",
-              "whole-frame flicker (mean)", "edge sharpness", "s/frame"]
+              "whole-frame flicker (mean)", "edge sharpness", "edge flicker at DepthFlow's sharpness (mean)",
+              "s/frame"]
     if args.no_append:
         from report import table
         print(table(header, rows))
@@ -418,7 +447,9 @@ def main(argv: list[str] | None = None) -> None:
               "share of the band. Flicker = mean |I(t+1) - 2 I(t) + I(t-1)| (0..255) over the band of frames "
               "t-1..t+1 (and over the whole frame), per frame t = 1..F-2; both tools follow the same timing curve, "
               "so smooth motion costs both the same, but a softer frame flickers less: edge sharpness = mean |Sobel "
-              "gradient| / 8 of the grey frame over the band (0..255 per px; the photo's own for reference). "
+              "gradient| / 8 of the grey frame over the band (0..255 per px; the photo's own for reference); so "
+              "the pack's flicker is also given at DepthFlow's sharpness: its whole frames Gaussian-blurred by the "
+              "sigma (bisected) that brings its edge sharpness down to DepthFlow's in the same clip. "
               "Parallax: near and far are the 2nd and 98th percentiles of each tool's depth; matched figure from "
               "each tool's geometry (the pack's strength is capped at 5), measured one by OpenCV DIS flow from "
               "frame 0 to the last (px for the truck, near-over-far magnification for dolly_in; DIS cannot "
