@@ -30,7 +30,7 @@ class Render25D(DTVNode):
                         "depth (forward splatting with a z-buffer, crack-free when zooming in; a camera that only "
                         "turns or zooms maps the image exactly; an 8-bit depth map smoothed within its steps, "
                         "background-aware hole filling, specks at moving depth edges cleaned and their outlines "
-                        "anti-aliased). Also outputs where "
+                        "anti-aliased; optionally supersampled). Also outputs where "
                         "each frame was seen in the source (1) or filled (0), which is the visibility mask the "
                         "camera-guided SVD sampler uses.",
             inputs=[
@@ -46,6 +46,10 @@ class Render25D(DTVNode):
                                        "anti-aliasing at moving depth edges)."),
                 io.Int.Input("chunk", default=4, min=1, max=64,
                              tooltip="Frames rendered at once: higher is faster on a GPU, lower uses less memory."),
+                io.Int.Input("supersample", default=1, min=1, max=4, optional=True,
+                             tooltip="Render each frame at this many times the width and height and average it "
+                                     "down: 2 stops thin parts and outlines shimmering as they move, at about 5 "
+                                     "times the render time and 4 times its working memory. 1 = off (fastest)."),
             ],
             outputs=[io.Image.Output(display_name="frames"), io.Mask.Output(display_name="visible"),
                      io.Mask.Output(display_name="depth_preview")],
@@ -53,8 +57,8 @@ class Render25D(DTVNode):
 
     @classmethod
     def execute(cls, image: torch.Tensor, depth: DepthValue, trajectory: CameraTrajectory, fill: str,
-                chunk: int) -> io.NodeOutput:
-        frames, visible, seen = render_clip(image, depth, trajectory, fill, chunk)
+                chunk: int, supersample: int = 1) -> io.NodeOutput:
+        frames, visible, seen = render_clip(image, depth, trajectory, fill, chunk, supersample)
         return io.NodeOutput(frames, visible, depth_preview(torch.where(seen > 0, seen, seen.amax().clamp_min(1))))
 
 

@@ -16,9 +16,9 @@ FILLS = list(FILL_MODES)  # the first is the default
 
 
 def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, fill: str = FILLS[0],
-                chunk: int = 4) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                chunk: int = 4, supersample: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Render ``traj`` over ``image [B,H,W,C]`` (ComfyUI IMAGE; the first image) -> (frames IMAGE, visible MASK,
-    depth ``[F,H',W']``).
+    depth ``[F,H',W']``); ``supersample`` as :func:`~draw_to_video.trajectory.render.warp.render_views`.
 
     The source camera is the trajectory's :meth:`~.CameraTrajectory.source_K` at the image size (frame 0 shows the
     whole image, or its central share with overscan) and sits at the world origin
@@ -38,7 +38,7 @@ def render_clip(image: torch.Tensor, depth: DepthValue, traj: CameraTrajectory, 
     seen_depth = torch.empty((n, ho, wo), dtype=torch.float32, device=mm.intermediate_device())
     pbar = comfy.utils.ProgressBar(n)
     for part in iter_render(src, dep, K_src, torch.tensor(traj.K), torch.tensor(traj.cam_T_world()),
-                            out_hw=(ho, wo), fill=fill, chunk=chunk, cancel=cancel_hook):
+                            out_hw=(ho, wo), fill=fill, chunk=chunk, supersample=supersample, cancel=cancel_hook):
         sl = slice(part.start, part.start + part.frames.shape[0])
         out[sl] = part.frames.permute(0, 2, 3, 1).to(out.device)
         vis[sl] = part.visible.to(vis.device)

@@ -81,7 +81,7 @@ def draw_to_video_2_5d() -> dict:
                   footprints=5, depth=0.0),
         "4": node("PreviewImage", "Path preview", "Camera", images=ln("9")),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4),
+                   fill="layered", chunk=4, supersample=1),
         **_save("10", "draw-to-video/2_5d"),
     }
 
@@ -93,7 +93,7 @@ def draw_to_video_svd() -> dict:
         "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
         "6": _trajectory(frames=25, size=(1024, 576), budget=0.25),  # SVD paints what the photo never saw
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4),
+                   fill="layered", chunk=4, supersample=1),
         "11": node("ImageScale", "Fit image", "SVD", image=ln("1"), upscale_method="lanczos", width=1024,
                    height=576, crop="center"),
         "12": node("ImageOnlyCheckpointLoader", "SVD checkpoint", "SVD", ckpt_name="svd_xt.safetensors"),
@@ -127,7 +127,7 @@ def camera_preset_tour() -> dict:
         g[t] = _trajectory(preset=preset, frames=25, strokes=False, title=f"Camera {i + 1}: {preset}",
                            group="Presets", size="image, long side 512")
         g[r] = node("DTV_Render25D", f"Render {i + 1}", "Presets", image=ln("1"), depth=ln("5"), trajectory=ln(t),
-                    fill="layered", chunk=4)
+                    fill="layered", chunk=4, supersample=1)
         if prev is not None:
             b = str(12 + 10 * i)
             g[b] = node("ImageBatch", f"Join {i + 1}", "Presets", image1=ln(prev), image2=ln(r))
@@ -144,7 +144,7 @@ def cinematic_effects_showcase() -> dict:
         "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
         "6": _trajectory(preset="hitchcock", size="image, long side 768"),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4),
+                   fill="layered", chunk=4, supersample=1),
         "20": node("DTV_Effect_speed_ramp", "Speed ramp", "Effects", images=ln("10"), curve="ramp_slow_mid",
                    fps=24.0, strength=1.0, blend=True),
         "21": node("DTV_ColorGrade", "Grade", "Effects", images=ln("20"), preset="teal_orange", strength=1.0,
@@ -226,7 +226,7 @@ def draw_to_video_wan_vace() -> dict:
     return {
         **_wan_front(),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("11"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4),
+                   fill="layered", chunk=4, supersample=1),
         "12": node("DTV_VaceControls", "VACE controls", "Render", frames=ln("10"), visible=ln("10", 1), dilate=8,
                    feather=8, hole_content="grey"),
         "13": node("MaskToImage", "Mask as image", "Render", mask=ln("12", 1)),
@@ -373,7 +373,7 @@ def demo_motorcycle() -> dict:
         "6": {**_trajectory(frames=49, size=(736, 496)), "inputs": {**_trajectory(frames=49, size=(736, 496))["inputs"],
                                                                      "fov_deg": 28.2}},
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4),
+                   fill="layered", chunk=4, supersample=1),
         **_save("10", "draw-to-video/demo"),
     }
 

@@ -334,6 +334,9 @@ def test_bad_input_is_a_clear_value_error():
             render_views(**args)
     with pytest.raises(RenderError):
         render_views(img, depth, K, K[None], T, fill="smear")
+    for ss in (0, 5, 1.5, True, "2"):
+        with pytest.raises(RenderError, match="supersample must be an integer from 1 to 4"):
+            render_views(img, depth, K, K[None], T, supersample=ss)
     bad_T = torch.eye(4)[None].clone()
     bad_T[0, 0, 3] = float("inf")
     with pytest.raises(RenderError):
@@ -349,10 +352,10 @@ finite = st.floats(-3.0, 3.0, allow_nan=False)
     f_src=st.floats(-50.0, 50.0), f_tgt=st.floats(-50.0, 50.0), pp=st.tuples(finite, finite),
     rvec=st.tuples(finite, finite, finite), t=st.tuples(finite, finite, finite),
     nan_frac=st.floats(0.0, 1.0), depth_scale=st.floats(1e-4, 1e4), seed=st.integers(0, 2**16),
-    fill=st.sampled_from(["background", "pushpull", "none"]),
+    fill=st.sampled_from(["background", "pushpull", "none"]), ss=st.sampled_from([1, 1, 2]),
 )
 def test_random_inputs_give_valid_output_or_value_error(h, w, ho, wo, f_src, f_tgt, pp, rvec, t, nan_frac,
-                                                        depth_scale, seed, fill):
+                                                        depth_scale, seed, fill, ss):
     g = torch.Generator().manual_seed(seed)
     img = torch.rand(3, h, w, generator=g)
     depth = depth_scale * torch.rand(h, w, generator=g)
@@ -361,12 +364,14 @@ def test_random_inputs_give_valid_output_or_value_error(h, w, ho, wo, f_src, f_t
     Kt = intrinsics(f_tgt, f_tgt * 1.1, wo / 2 - pp[1], ho / 2 + pp[0])
     Ts = torch.stack([torch.eye(4, dtype=torch.float64), pose(rvec, t)])
     try:
-        res = render_views(img, depth, Ks, Kt, Ts, out_hw=(ho, wo), fill=fill)
+        res = render_views(img, depth, Ks, Kt, Ts, out_hw=(ho, wo), fill=fill, supersample=ss)
     except RenderError:
         assert abs(f_src) < 2e-6  # the only input that may be refused: a singular K_src
         return
     assert res.frames.shape == (2, 3, ho, wo) and res.visible.shape == res.depth.shape == (2, ho, wo)
     assert torch.isfinite(res.frames).all() and torch.isfinite(res.depth).all()
-    assert bool(((res.visible == 0) | (res.visible == 1)).all()) and bool((res.depth >= 0).all())
-    assert bool((res.depth[res.visible == 0] == 0).all())
+    if ss == 1:
+        assert bool(((res.visible == 0) | (res.visible == 1)).all())
+    assert bool(((res.visible >= 0) & (res.visible <= 1)).all()) and bool((res.depth >= 0).all())
+    assert bool((res.depth[res.visible == 0] == 0).all()) and bool((res.depth[res.visible > 0] > 0).all())
     assert res.frames.min() >= 0 and res.frames.max() <= 1  # convex combinations of input colours only

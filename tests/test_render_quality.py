@@ -213,6 +213,37 @@ def test_edge_median_halves_the_specks_of_real_moves(motorcycle):
         assert specks[1.2] < 0.6 * specks[0.0], (preset, specks)
 
 
+def _edge_band_flicker(r) -> tuple[float, float]:
+    """Mean ``|I(t+1) - 2 I(t) + I(t-1)|`` (grey, 0..255) over the pixels within 8 px of a depth edge of the
+    render's own depth in frames t-1..t+1, and the mean gradient magnitude there (its sharpness)."""
+    grey = r.frames.clamp(0, 1).mean(1) * 255
+    inv = torch.where(r.depth > 0, 1.0 / r.depth.clamp_min(1e-6), 0.0)[:, None]
+    spread = (torch.nn.functional.max_pool2d(inv, 9, 1, 4) + torch.nn.functional.max_pool2d(-inv, 9, 1, 4))[:, 0]
+    band = torch.nn.functional.max_pool2d((spread > 0.15 * float(inv.max())).float()[:, None], 17, 1, 8)[:, 0] > 0
+    d2 = (grey[2:] - 2 * grey[1:-1] + grey[:-2]).abs()
+    grad = (grey[:, :-1, 1:] - grey[:, :-1, :-1]).abs() + (grey[:, 1:, :-1] - grey[:, :-1, :-1]).abs()
+    return float(d2[band[2:] | band[1:-1] | band[:-2]].mean()), float(grad[band[:, :-1, :-1]].mean())
+
+
+def test_supersampling_steadies_outlines_and_thin_parts_of_a_real_move(motorcycle):
+    """A slow push-in on the real photo and depth (25 frames, default fill): rendered with ``supersample=2`` the
+    depth-edge band flickers at least 15% less per unit of its sharpness than with 1 (measured 24%: which surface
+    covers a pixel is decided at four points, so thin parts and outlines stop stepping whole pixels) and stays
+    within 10% as sharp (measured 6% softer); visible becomes the seen share of each pixel."""
+    image, depth = motorcycle
+    traj = build_trajectory(None, ShotOptions(preset="dolly_in", frames=25, width=W, height=H, fov_deg=28.2,
+                                              strength=0.1, auto_strength=False),
+                            depth=depth.numpy().astype(np.float64))
+    args = (image, depth, torch.tensor(traj.rescaled(W, H).K[0]), torch.tensor(traj.K), torch.tensor(traj.cam_T_world()))
+    (f1, s1), r2 = _edge_band_flicker(render_views(*args)), render_views(*args, supersample=2)
+    f2, s2 = _edge_band_flicker(r2)
+    assert f2 / s2 < 0.85 * f1 / s1, (f1, s1, f2, s2)
+    assert s2 > 0.9 * s1, (s1, s2)
+    partial = (r2.visible > 0) & (r2.visible < 1)
+    assert 0 < int(partial.sum()) < 0.05 * partial.numel()
+    assert bool((r2.depth[r2.visible > 0] > 0).all()) and bool((r2.depth[r2.visible == 0] == 0).all())
+
+
 def _pairs():
     left, right, disp = skimage.data.stereo_motorcycle()
     f, cx, cy, doffs, base = 994.978, 311.193, 254.877, 31.086, 193.001

@@ -44,6 +44,11 @@ Method ("forward depth, backward colour"):
    ``edge_median``; :mod:`.edgeaa`): the far pixel beside the outline takes the share of the near
    colour that the near point's footprint covers of it, so an outline moves smoothly, not a whole pixel at a time.
    Frames without translation keep their bytes here too.
+8. ``supersample`` ``s > 1``: every frame is rendered as above at ``s`` times the width and height (``K`` scaled
+   about the pixel centres) and box-averaged down, so which surface covers a pixel is decided at ``s x s`` points
+   instead of one: thin parts and outlines no longer step a whole pixel at a time as they move (they shimmer
+   less), at about ``s^2`` times the cost. ``visible`` is then the seen share of each pixel's ``s x s`` points,
+   ``depth`` the nearest seen one.
 """
 
 from __future__ import annotations
@@ -100,9 +105,10 @@ class RenderError(ValueError):
 
 @dataclass(frozen=True)
 class RenderResult:
-    """Rendered views: ``frames [F,C,H',W']`` float32, ``visible [F,H',W']`` (1 = seen from the source, not
-    filled), ``depth [F,H',W']`` target-camera ``z`` of what is seen (0 in filled holes). ``start`` is the index of
-    the first frame (non-zero for the chunks of :func:`iter_render`)."""
+    """Rendered views: ``frames [F,C,H',W']`` float32, ``visible [F,H',W']`` (1 = seen from the source, 0 =
+    filled; with ``supersample`` the seen share of the pixel), ``depth [F,H',W']`` target-camera ``z`` of what is
+    seen (0 in filled holes). ``start`` is the index of the first frame (non-zero for the chunks of
+    :func:`iter_render`)."""
 
     frames: torch.Tensor
     visible: torch.Tensor
@@ -191,6 +197,7 @@ def iter_render(
     edge_snap: float = 1.5,
     edge_median: float = 1.2,
     dequantize: float = 3.0,
+    supersample: int = 1,
     workers: int | None = None,
     into: RenderResult | None = None,
 ) -> Iterator[RenderResult]:
@@ -206,13 +213,16 @@ def iter_render(
             and edge_snap >= 0 and edge_median >= 0 and dequantize >= 0):
         raise RenderError("near_clip, edge_tol must be > 0; crack_tol, fill_tol, edge_snap, edge_median, dequantize "
                           ">= 0; max_supersample >= 1")
+    ss = _supersample(supersample)
     if 31 + max(1, (image.shape[1] * image.shape[2] - 1).bit_length()) > 63:
         raise RenderError(f"source image too large: {tuple(image.shape[1:])}")
     dev = image.device
-    cams = (torch.from_numpy(k @ T[:, :3, :3]).to(dev, torch.float32),
-            torch.from_numpy(k @ T[:, :3, 3:]).to(dev, torch.float32),
-            torch.from_numpy(_parallax_scale(k, T, ho, wo)).to(dev, torch.float32),
-            _turns(ks, k, T, dev))
+    # the camera rendered: K scaled about the pixel centres (at integers) when supersampling
+    kr = k if ss == 1 else np.array([[ss, 0.0, (ss - 1) / 2], [0.0, ss, (ss - 1) / 2], [0.0, 0.0, 1.0]]) @ k
+    cams = (torch.from_numpy(kr @ T[:, :3, :3]).to(dev, torch.float32),
+            torch.from_numpy(kr @ T[:, :3, 3:]).to(dev, torch.float32),
+            torch.from_numpy(_parallax_scale(kr, T, ho * ss, wo * ss)).to(dev, torch.float32),
+            _turns(ks, kr, T, dev))
     tol = (near_clip, crack_tol, edge_tol, fill_tol, max_supersample, float(edge_snap), float(edge_median),
            float(dequantize))
     n_workers = default_workers(dev) if workers is None else int(workers)
@@ -224,7 +234,14 @@ def iter_render(
         if into.start != 0 or got != want or any(t.dtype != torch.float32 or not t.is_contiguous()
                                                    for t in (into.frames, into.visible, into.depth)):
             raise RenderError(f"into must hold contiguous float32 outputs of shapes {want} at start 0, got {got}")
-    return _chunks(image, dep, ks, cams, (ho, wo), fill, int(chunk), progress, cancel, tol, n_workers, into)
+    return _chunks(image, dep, ks, cams, (ho, wo, ss), fill, int(chunk), progress, cancel, tol, n_workers, into)
+
+
+def _supersample(value: object) -> int:
+    """``supersample`` checked: an integer 1 to 4."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= int(value) <= 4:
+        raise RenderError(f"supersample must be an integer from 1 to 4, got {value!r}")
+    return int(value)
 
 
 def default_workers(device: torch.device) -> int:
@@ -293,18 +310,34 @@ def _warp_chunk(src, cams, out_hw, tol, frames: torch.Tensor) -> tuple[torch.Ten
     return zbuf, [_geometry(how) for how in kept]
 
 
-def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: RenderResult | None) -> RenderResult:
-    """Frames ``sl`` rendered, filled and wrapped (written into ``into``'s frames ``sl`` if given)."""
-    parallax = cams[2][sl]
-    ho, wo = out_hw
-    fill_tol = tol[3]
+def _render_part(src, cams, sl: slice, out_size, fill, channels: int, tol, into: RenderResult | None) -> RenderResult:
+    """Frames ``sl`` rendered, filled and wrapped (written into ``into``'s frames ``sl`` if given); ``out_size`` is
+    ``(H', W', supersample)``."""
+    ho, wo, ss = out_size
+    n = sl.stop - sl.start
+    f32 = {"dtype": torch.float32, "device": cams[2].device}
     if into is None:
-        n = sl.stop - sl.start
-        f32 = {"dtype": torch.float32, "device": parallax.device}
         out = RenderResult(torch.empty(n, channels, ho, wo, **f32), torch.empty(n, ho, wo, **f32),
                            torch.empty(n, ho, wo, **f32), start=sl.start)
     else:
         out = RenderResult(into.frames[sl], into.visible[sl], into.depth[sl], start=sl.start)
+    if ss == 1:
+        return _render_into(src, cams, sl, (ho, wo), fill, tol, out)
+    big = _render_into(src, cams, sl, (ho * ss, wo * ss), fill, tol,
+                       RenderResult(torch.empty(n, channels, ho * ss, wo * ss, **f32),
+                                    torch.empty(n, ho * ss, wo * ss, **f32), torch.empty(n, ho * ss, wo * ss, **f32)))
+    out.frames.copy_(F.avg_pool2d(big.frames, ss))
+    out.visible.copy_(F.avg_pool2d(big.visible[:, None], ss)[:, 0])
+    nearest = -F.max_pool2d(-torch.where(big.depth > 0, big.depth, torch.inf)[:, None], ss)[:, 0]
+    torch.where(torch.isfinite(nearest), nearest, nearest.new_zeros(()), out=out.depth)
+    return out
+
+
+def _render_into(src, cams, sl: slice, out_hw, fill, tol, out: RenderResult) -> RenderResult:
+    """Frames ``sl`` rendered at ``out_hw`` and filled, into ``out``'s tensors (of that size); returns ``out``."""
+    parallax = cams[2][sl]
+    ho, wo = out_hw
+    fill_tol = tol[3]
     zbuf, geometry = _warp_chunk(src, (cams[0][sl], cams[1][sl], parallax, cams[3][sl]), out_hw, tol, out.frames)
     seen = (zbuf != SENTINEL).view(-1, ho, wo)
     torch.where(seen, point_depth(zbuf, src.idx_bits).view(-1, ho, wo), out.depth.new_zeros(()), out=out.depth)
@@ -321,7 +354,7 @@ def _render_part(src, cams, sl: slice, out_hw, fill, channels: int, tol, into: R
     return out
 
 
-def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, workers,
+def _chunks(image, dep, ks, cams, out_size, fill, chunk, progress, cancel, tol, workers,
             into: RenderResult | None) -> Iterator[RenderResult]:
     src = prepare_source(image, dep, ks, tol[2], tol[5], tol[7])
     n = cams[0].shape[0]
@@ -332,7 +365,7 @@ def _chunks(image, dep, ks, cams, out_hw, fill, chunk, progress, cancel, tol, wo
 
     def render(sl: slice) -> RenderResult:
         with torch.inference_mode(inference):
-            return _render_part(src, cams, sl, out_hw, fill, int(image.shape[0]), tol, into)
+            return _render_part(src, cams, sl, out_size, fill, int(image.shape[0]), tol, into)
 
     if workers == 1:
         for sl in parts:
@@ -375,7 +408,8 @@ def render_views(image: torch.Tensor, depth: torch.Tensor, K_src, K, cam_T_src, 
     in-between pixels are snapped to a side; 0 = off), ``edge_median`` (with a fill: the depth ratio across a 3x3
     window above which a pixel on an edge the move slides apart takes the window's median, and across two
     neighbours above which the edge is anti-aliased; 0 = off), ``dequantize``
-    (the blur in px that smooths a quantised depth map within its bins; 0 = off), ``workers``.
+    (the blur in px that smooths a quantised depth map within its bins; 0 = off), ``supersample`` (1 to 4: each
+    frame rendered at that many times the size and averaged down, step 8 of the method), ``workers``.
     Returns the stacked :class:`RenderResult` (written chunk by chunk into preallocated outputs; use
     :func:`iter_render` to stream instead).
     """
