@@ -25,10 +25,11 @@ push-in the near-over-far magnification. A second pair of clips (``*_dfsize``) t
 (Horizontal's offset amplitude 0.8, ZoomIn's end height 1) and renders the pack at strength manual matched to them.
 Optical flow (OpenCV DIS) between frames 0 and last measures the parallax each clip really shows, as a check.
 
-Per tool and clip, on every frame: stray pixels at depth edges, temporal flicker in the edge bands (for the pack
-also at DepthFlow's edge sharpness, since a softer frame flickers less), seconds per frame (see the notes written
-with the table). Sheets: ``bench/_output/depthflow_<clip>.png`` (rows frames 0, middle,
-last; columns DepthFlow, the pack, then both 2x around the handlebar and fork).
+The pack renders as the 2.5D node does by default, and again with ``supersample=2``. Per tool and clip, on every
+frame: stray pixels at depth edges, temporal flicker in the edge bands (for the pack also at DepthFlow's edge
+sharpness, since a softer frame flickers less), seconds per frame (see the notes written with the table). Sheets:
+``bench/_output/depthflow_<clip>.png`` (rows frames 0, middle, last; columns DepthFlow, the pack by default, the pack
+with supersample 2, then each 2x around the handlebar and fork).
 """
 
 from __future__ import annotations
@@ -234,12 +235,12 @@ def progress_curve(traj, move: str) -> np.ndarray:
 # ---------------------------------------------------------------- the pack's render
 
 
-def render_pack(scene: Scene, traj) -> tuple[np.ndarray, np.ndarray, float]:
+def render_pack(scene: Scene, traj, supersample: int = 1) -> tuple[np.ndarray, np.ndarray, float]:
     """Finished frames (the renderer's default fill) ``[F,H,W,3]`` uint8, their inverse depth ``[F,H,W]`` 0..1, s/frame."""
     img = torch.from_numpy(np.concatenate([scene.rgb, scene.inv[..., None]], 2)).permute(2, 0, 1).float() / 255
     t0 = time.perf_counter()
     r = render_views(img.contiguous(), scene.depth, torch.tensor(traj.source_K(W, H)), torch.tensor(traj.K),
-                     torch.tensor(traj.cam_T_world()), out_hw=(H, W))
+                     torch.tensor(traj.cam_T_world()), out_hw=(H, W), supersample=supersample)
     sec = (time.perf_counter() - t0) / r.frames.shape[0]
     f = (r.frames.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
     return np.ascontiguousarray(f[..., :3]), f[..., 3].astype(np.float32) / 255, sec
@@ -332,19 +333,19 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
     return np.concatenate([bar, img])
 
 
-def sheet(df: np.ndarray, pack: np.ndarray, path: Path, title: str) -> None:
-    """Rows frames 0, middle, last; columns DepthFlow, the pack (half size), then both 2x around CROP."""
+def sheet(tools: list[tuple[str, np.ndarray]], path: Path, title: str) -> None:
+    """Rows frames 0, middle, last; columns each tool's frames (half size), then each 2x around CROP."""
     x, y, w, h = CROP
+    n = len(tools[0][1])
     rows = []
-    for i in sorted({0, len(df) // 2, len(df) - 1}):
-        cells = [cv2.resize(df[i], (W // 2, H // 2), interpolation=cv2.INTER_AREA),
-                 cv2.resize(pack[i], (W // 2, H // 2), interpolation=cv2.INTER_AREA)]
+    for i in sorted({0, n // 2, n - 1}):
+        cells = [cv2.resize(f[i], (W // 2, H // 2), interpolation=cv2.INTER_AREA) for _, f in tools]
         cells += [cv2.resize(f[i, y:y + h, x:x + w], (2 * w, 2 * h), interpolation=cv2.INTER_NEAREST)
-                  for f in (df, pack)]
+                  for _, f in tools]
         hh = max(c.shape[0] for c in cells)
         cells = [np.pad(c, ((0, hh - c.shape[0]), (3, 3), (0, 0)), constant_values=255) for c in cells]
-        names = ["DepthFlow 1.0.1", "the pack", "DepthFlow 2x", "the pack 2x"]
-        rows.append(np.concatenate([_label(c, f"{n}, frame {i}") for c, n in zip(cells, names)], 1))
+        names = [t for t, _ in tools] + [f"{t} 2x" for t, _ in tools]
+        rows.append(np.concatenate([_label(c, f"{t}, frame {i}") for c, t in zip(cells, names)], 1))
     img = _label(np.concatenate(rows), title)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(img).save(path)
@@ -405,13 +406,16 @@ def main(argv: list[str] | None = None) -> None:
                       file=sys.stderr)
                 (df_rgb, df_inv), df_sec = render_depthflow(py, states, [tmp / "image.png", tmp / "depth_rgb.png"],
                                                             tmp / "depth.png", tmp)
-                print(f"{clip}: rendering the pack", file=sys.stderr)
+                print(f"{clip}: rendering the pack (supersample 1 and 2)", file=sys.stderr)
                 pk_rgb, pk_inv, pk_sec = render_pack(scene, traj)
+                ss_rgb, ss_inv, ss_sec = render_pack(scene, traj, supersample=2)
                 unit = "px" if move == "truck" else "x"
-                sheet(df_rgb, pk_rgb, OUT / f"depthflow_{clip}.png",
+                sheet([("DepthFlow 1.0.1", df_rgb), ("the pack", pk_rgb), ("supersample 2", ss_rgb)],
+                      OUT / f"depthflow_{clip}.png",
                       f"{clip}: DepthFlow {key} 0 -> {amount:.3g} | {note} | near-far parallax {target:.3g} {unit}")
                 for tool, rgb, inv, sec in (("DepthFlow 1.0.1", df_rgb, df_inv[..., 0].astype(np.float32) / 255,
-                                             df_sec), ("the pack", pk_rgb, pk_inv, pk_sec)):
+                                             df_sec), ("the pack", pk_rgb, pk_inv, pk_sec),
+                                            ("the pack, supersample 2", ss_rgb, ss_inv, ss_sec)):
                     df_tool = tool.startswith("Depth")
                     m = measure(rgb, inv)
                     if df_tool:
@@ -449,7 +453,9 @@ def main(argv: list[str] | None = None) -> None:
               "so smooth motion costs both the same, but a softer frame flickers less: edge sharpness = mean |Sobel "
               "gradient| / 8 of the grey frame over the band (0..255 per px; the photo's own for reference); so "
               "the pack's flicker is also given at DepthFlow's sharpness: its whole frames Gaussian-blurred by the "
-              "sigma (bisected) that brings its edge sharpness down to DepthFlow's in the same clip. "
+              "sigma (bisected) that brings its edge sharpness down to DepthFlow's in the same clip. The pack renders "
+              "as the 2.5D node does by default (supersample 1), and with supersample 2 (each frame rendered at "
+              "twice the width and height and averaged down). "
               "Parallax: near and far are the 2nd and 98th percentiles of each tool's depth; matched figure from "
               "each tool's geometry (the pack's strength is capped at 5), measured one by OpenCV DIS flow from "
               "frame 0 to the last (px for the truck, near-over-far magnification for dolly_in; DIS cannot "
