@@ -14,7 +14,7 @@ from ..trajectory.render.depth import FALLBACK_NOTE, fallback_depth_prior
 from ..trajectory.stroke.format import StrokeSet
 from . import inputs
 from .base import CATEGORY, PREFIX, Depth, DepthValue, DTVNode, Strokes, Trajectory, cancel_hook, depth_preview
-from .rendering import FILLS, render_clip
+from .rendering import FILLS, LEGACY_SUPERSAMPLE, render_clip, supersample_input
 
 __all__ = ["NODES", "DrawToVideo25D", "Render25D"]
 
@@ -46,10 +46,7 @@ class Render25D(DTVNode):
                                        "anti-aliasing at moving depth edges)."),
                 io.Int.Input("chunk", default=4, min=1, max=64,
                              tooltip="Frames rendered at once: higher is faster on a GPU, lower uses less memory."),
-                io.Int.Input("supersample", default=1, min=1, max=4, optional=True,
-                             tooltip="Render each frame at this many times the width and height and average it "
-                                     "down: 2 stops thin parts and outlines shimmering as they move, at about 5 "
-                                     "times the render time and 4 times its working memory. 1 = off (fastest)."),
+                supersample_input(LEGACY_SUPERSAMPLE),  # fast by default: this render often only guides a model
             ],
             outputs=[io.Image.Output(display_name="frames"), io.Mask.Output(display_name="visible"),
                      io.Mask.Output(display_name="depth_preview")],
@@ -57,7 +54,7 @@ class Render25D(DTVNode):
 
     @classmethod
     def execute(cls, image: torch.Tensor, depth: DepthValue, trajectory: CameraTrajectory, fill: str,
-                chunk: int, supersample: int = 1) -> io.NodeOutput:
+                chunk: int, supersample: int = LEGACY_SUPERSAMPLE) -> io.NodeOutput:
         frames, visible, seen = render_clip(image, depth, trajectory, fill, chunk, supersample)
         return io.NodeOutput(frames, visible, depth_preview(torch.where(seen > 0, seen, seen.amax().clamp_min(1))))
 
@@ -71,7 +68,7 @@ class DrawToVideo25D(DTVNode):
             category=CATEGORY,
             description="The whole no-weights pipeline in one box: image + drawn strokes (+ optional depth) -> the "
                         "camera move as video frames. Without a depth input an approximate ground/sky prior is used "
-                        "and the note output says so.",
+                        "and the note output says so. Supersampled 2x by default.",
             inputs=[
                 io.Image.Input("image", tooltip="The image to animate (the first of the batch)."),
                 Strokes.Input("strokes", tooltip="The drawn path, from the stroke input node."),
@@ -85,6 +82,7 @@ class DrawToVideo25D(DTVNode):
                 inputs.easing("Timing curve."),
                 inputs.fov_deg("Vertical field of view of the photo's camera, in degrees."),
                 Depth.Input("depth", optional=True, tooltip="Depth of the image; without it an approximate prior."),
+                supersample_input(2),  # the finished shot: steady outlines are worth the time
             ],
             outputs=[io.Image.Output(display_name="frames"), io.Mask.Output(display_name="visible"),
                      Trajectory.Output(display_name="trajectory"),
@@ -97,7 +95,8 @@ class DrawToVideo25D(DTVNode):
                 easing: str, fov_deg: float, depth: DepthValue | None = None,
                 strength_mode: str = inputs.LEGACY_STRENGTH_MODE,
                 coverage_budget: float = inputs.DEFAULT_BUDGET,
-                overscan: float = inputs.LEGACY_OVERSCAN) -> io.NodeOutput:
+                overscan: float = inputs.LEGACY_OVERSCAN,
+                supersample: int = LEGACY_SUPERSAMPLE) -> io.NodeOutput:
         shape = check_shape(image, "B H W C", "image")
         h, w = shape["H"], shape["W"]
         if depth is None:
@@ -108,7 +107,7 @@ class DrawToVideo25D(DTVNode):
                               **inputs.shot_strength(strength_mode, strength, coverage_budget, overscan))
         traj = build_trajectory(strokes, options, depth=depth.depth[0].cpu().numpy().astype("float64"),
                                 cancel=cancel_hook)
-        out, vis, _ = render_clip(image, depth, traj)
+        out, vis, _ = render_clip(image, depth, traj, supersample=supersample)
         return io.NodeOutput(out, vis, traj, "; ".join([depth.note or "real depth", budget_note(traj.meta)]))
 
 

@@ -94,7 +94,7 @@ def result_thumbnail(graph: dict) -> Image.Image:
     """Result frames of the workflow's own move: its camera node(s) as saved (preset, stroke, strength mode, budget,
     overscan), rendered in 2.5D on the bundled motorcycle photo with the workflow's own depth (the approximate prior
     of its DTV_FallbackDepth, as a user's photo without a depth map gets, else the photo's real depth), 25 frames,
-    background fill.
+    layered fill, supersampled as its render node is.
     One camera: frames 0, 1/3, 2/3 and last; several (the preset tour): the last frame of each. A video-model
     workflow shows the 2.5D render of the move its model is steered by (the model's own frames need its weights)."""
     import numpy as np
@@ -113,6 +113,8 @@ def result_thumbnail(graph: dict) -> Image.Image:
     depth = (fallback_depth_prior(h, w, prior[0]["horizon"], subject_radius=prior[0]["subject_size"]) if prior
              else depth_from_map(inv, "inverse_depth")[0])
     cams = [n["inputs"] for n in graph.values() if n["class_type"] == "DTV_CameraTrajectory"]
+    ss = max((n["inputs"].get("supersample", 1) for n in graph.values() if n["class_type"] == "DTV_Render25D"),
+             default=1)
     frames = []
     for cam in cams:
         src = cam.get("strokes")
@@ -123,7 +125,7 @@ def result_thumbnail(graph: dict) -> Image.Image:
                            overscan=cam.get("overscan", 1.0))
         traj = build_trajectory(parse_strokes(text) if text else None, opts, depth=depth.numpy().astype(np.float64))
         r = render_views(img, depth, torch.tensor(traj.source_K(w, h)), torch.tensor(traj.K),
-                         torch.tensor(traj.cam_T_world()), fill="layered")
+                         torch.tensor(traj.cam_T_world()), fill="layered", supersample=ss)
         picks = [24] if len(cams) > 1 else [0, 8, 16, 24]
         frames += [(r.frames[i].permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8) for i in picks]
     tiles = [Image.fromarray(f).resize((THUMB_W, round(THUMB_W * h / w)), Image.LANCZOS) for f in frames[:4]]

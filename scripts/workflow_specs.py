@@ -23,6 +23,11 @@ DEFAULT_STROKE = json.dumps({
 })
 
 
+#: the 2.5D render's supersample where it is the finished shot (steady outlines, about 5x the render time); where it
+#: only guides a video model, which repaints, the node's fast default 1
+FINISHED = 2
+
+
 def node(class_type: str, title: str, group: str, **inputs) -> dict:
     return {"class_type": class_type, "inputs": inputs, "_meta": {"title": title}, "group": group}
 
@@ -81,7 +86,7 @@ def draw_to_video_2_5d() -> dict:
                   footprints=5, depth=0.0),
         "4": node("PreviewImage", "Path preview", "Camera", images=ln("9")),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4, supersample=1),
+                   fill="layered", chunk=4, supersample=FINISHED),
         **_save("10", "draw-to-video/2_5d"),
     }
 
@@ -127,7 +132,7 @@ def camera_preset_tour() -> dict:
         g[t] = _trajectory(preset=preset, frames=25, strokes=False, title=f"Camera {i + 1}: {preset}",
                            group="Presets", size="image, long side 512")
         g[r] = node("DTV_Render25D", f"Render {i + 1}", "Presets", image=ln("1"), depth=ln("5"), trajectory=ln(t),
-                    fill="layered", chunk=4, supersample=1)
+                    fill="layered", chunk=4, supersample=FINISHED)
         if prev is not None:
             b = str(12 + 10 * i)
             g[b] = node("ImageBatch", f"Join {i + 1}", "Presets", image1=ln(prev), image2=ln(r))
@@ -144,7 +149,7 @@ def cinematic_effects_showcase() -> dict:
         "5": node("DTV_FallbackDepth", "Depth", "Depth", image=ln("1"), horizon=0.45, subject_size=0.22),
         "6": _trajectory(preset="hitchcock", size="image, long side 768"),
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4, supersample=1),
+                   fill="layered", chunk=4, supersample=FINISHED),
         "20": node("DTV_Effect_speed_ramp", "Speed ramp", "Effects", images=ln("10"), curve="ramp_slow_mid",
                    fps=24.0, strength=1.0, blend=True),
         "21": node("DTV_ColorGrade", "Grade", "Effects", images=ln("20"), preset="teal_orange", strength=1.0,
@@ -373,7 +378,7 @@ def demo_motorcycle() -> dict:
         "6": {**_trajectory(frames=49, size=(736, 496)), "inputs": {**_trajectory(frames=49, size=(736, 496))["inputs"],
                                                                      "fov_deg": 28.2}},
         "10": node("DTV_Render25D", "Render", "Render", image=ln("1"), depth=ln("5"), trajectory=ln("6"),
-                   fill="layered", chunk=4, supersample=1),
+                   fill="layered", chunk=4, supersample=FINISHED),
         **_save("10", "draw-to-video/demo"),
     }
 

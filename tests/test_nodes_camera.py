@@ -226,11 +226,21 @@ def test_draw_to_video_25d_convenience_node(comfy, photo):
         "4": {"class_type": "SaveImage", "inputs": {"images": link("3"), "filename_prefix": "dtv/conv"}},
         "5": {"class_type": "PreviewAny", "inputs": {"source": link("3", 3)}},
     }
+    for k, ss in (("6", 1), ("7", 2)):  # the widget's default is 2; a prompt that leaves it out keeps 1
+        prompt[k] = {**prompt["3"], "inputs": {**prompt["3"]["inputs"], "supersample": ss}}
+        prompt[f"s{k}"] = {"class_type": "SaveImage", "inputs": {"images": link(k), "filename_prefix": f"dtv/conv{k}"}}
     client = comfy.client()
     out = client.run(prompt, timeout=300).outputs
-    frames = [np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({"4": out["4"]})]
+
+    def saved(k: str) -> np.ndarray:
+        return np.stack([np.asarray(Image.open(_io.BytesIO(client.view(i)))) for i in output_items({k: out[k]})])
+
+    frames = saved("4")
     assert len(frames) == 6 and frames[0].shape == (96, 160, 3)
     assert "approximate" in preview_text(out, "5")
+    assert np.array_equal(saved("s6"), frames)
+    diff = np.abs(saved("s7").astype(int) - frames).mean(axis=(1, 2, 3))
+    assert diff.min() > 0.05 and diff.max() < 8, diff  # the same shot, resampled finer
 
 
 def test_strength_auto_budget_and_image_size(comfy, photo):
