@@ -1,6 +1,7 @@
 """Strength auto beyond the bundled photos (issue 18's outside check, done here on what the budget was never tuned on).
 
-Run as ``python bench/bench_heldout.py [--frames 25] [--size 512] [--per-intent 2] [--no-presets] [--no-append]``.
+Run as ``python bench/bench_heldout.py [--frames 25] [--size 512] [--per-intent 2] [--no-presets] [--supersample 1]
+[--no-append]``.
 Photos: Middlebury aloe with its ground-truth disparity (opencv-doc; 0 = unknown, repaired as the node does) and
 skimage's astronaut and chelsea with the fallback prior. Moves: ``--per-intent`` real human strokes of each intent
 folder of ``../shared/strokes-dev`` (drawn by people, picked with a fixed seed) at preset auto, then every preset
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--per-intent", type=int, default=2)
     ap.add_argument("--no-presets", action="store_true", help="the human strokes only")
+    ap.add_argument("--supersample", type=int, default=1,
+                    help="the render's supersample (2 = the finished-shot workflows'; default %(default)s)")
     ap.add_argument("--no-append", action="store_true", help="print the table only")
     args = ap.parse_args(argv)
     if not STROKES.is_dir() or not ALOE.is_dir():
@@ -77,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         moves += [(p, p, None) for p in PRESET_NAMES if p != "auto"]
     rows = []
     for photo in photos(args.size):
-        shots = [render_shot(photo, lab, preset, s, args.frames) for lab, preset, s in moves]
+        shots = [render_shot(photo, lab, preset, s, args.frames, supersample=args.supersample)
+                 for lab, preset, s in moves]
         contact_sheet(shots, OUT / f"heldout_{photo.name}.png")
         for kind, group in (("human strokes (auto)", [s for s in shots if s.preset == "auto"]),
                             ("presets", [s for s in shots if s.preset != "auto"])):
@@ -96,7 +100,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     from report import append_section
     append_section(
-        f"Strength auto on photos and strokes it was not tuned on: {args.frames} frames at {args.size} px (fill none)",
+        f"Strength auto on photos and strokes it was not tuned on: {args.frames} frames at {args.size} px (fill none"
+        + (f", supersample {args.supersample})" if args.supersample > 1 else ")"),
         header, rows, reference=f"issue 18: every move's worst frame <= {DEFAULT_BUDGET:.0%} uncovered at strength "
                                 "auto, checked again outside the project on other photos and strokes",
         notes=f"Every frame counted (worst shown). Human strokes: {args.per_intent} per intent folder of "

@@ -1,7 +1,7 @@
 """Shots that hold together (issue 18 part 5): every preset and every intent's default move on the bundled photos.
 
 Run as ``python bench/bench_shots.py [--frames 25] [--size 512] [--strength-mode auto|manual] [--overscan 0.95]
-[--no-append] [--only NAME,...] [--sheet-jpg FILE]``. For each photo (the bundled Middlebury motorcycle with its real
+[--supersample 1] [--no-append] [--only NAME,...] [--sheet-jpg FILE]``. For each photo (the bundled Middlebury motorcycle with its real
 depth, skimage's coffee with the fallback prior) it renders every move as the 2.5D node does by default (strength
 auto within the 3% budget, overscan 0.95; ``--strength-mode manual`` gives strength 1 without a budget) at
 ``--size`` px wide with ``fill="none"`` and measures every frame (nothing is dropped): uncovered fraction,
@@ -108,7 +108,7 @@ class Shot:
 
 
 def render_shot(photo: Photo, label: str, preset: str, strokes: StrokeSet | None, frames: int,
-                fill: str = FILL_MODES[0], auto: bool = True, overscan: float = 0.95) -> Shot:
+                fill: str = FILL_MODES[0], auto: bool = True, overscan: float = 0.95, supersample: int = 1) -> Shot:
     _, h, w = photo.image.shape
     budget = {"budget": DEFAULT_BUDGET, "auto_strength": True, "overscan": overscan} if auto else {}
     opts = ShotOptions(preset=preset, frames=frames, width=w, height=h, fov_deg=photo.fov_deg, **budget)
@@ -117,7 +117,7 @@ def render_shot(photo: Photo, label: str, preset: str, strokes: StrokeSet | None
     src = torch.cat([photo.image, quality.coordinate_channels(h, w)])
     t0 = time.perf_counter()
     r = render_views(src, photo.depth, torch.tensor(traj.source_K(w, h)), torch.tensor(traj.K),
-                     torch.tensor(traj.cam_T_world()), out_hw=(h, w), fill="none")
+                     torch.tensor(traj.cam_T_world()), out_hw=(h, w), fill="none", supersample=supersample)
     ms = 1000 * (time.perf_counter() - t0) / frames
     cov = r.visible > 0
     idx = sorted({0, frames // 2, frames - 1})
@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--strength-mode", choices=["auto", "manual"], default="auto",
                     help="auto = the node's default (3%% budget); manual = strength 1, no budget")
     ap.add_argument("--overscan", type=float, default=0.95, help="with strength auto (default %(default)s)")
+    ap.add_argument("--supersample", type=int, default=1,
+                    help="the render's supersample (2 = the finished-shot workflows'; default %(default)s)")
     ap.add_argument("--sheet-jpg", type=Path, default=None,
                     help="also write the first photo's sheet here as a JPEG (the README's picture)")
     args = ap.parse_args(argv)
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     photos_ = photos(args.size)
     for photo in photos_:
-        shots = [render_shot(photo, lab, p, s, args.frames, auto=auto, overscan=args.overscan)
+        shots = [render_shot(photo, lab, p, s, args.frames, auto=auto, overscan=args.overscan,
+                             supersample=args.supersample)
                  for lab, p, s in moves() if not only or lab in only]
         contact_sheet(shots, OUT / f"sheet_{photo.name}{args.tag}.png")
         if args.sheet_jpg is not None and photo is photos_[0]:
@@ -191,12 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     from report import append_section
     append_section(
         f"Shots on the bundled photos: every move, {args.frames} frames at {args.size} px (fill none), "
-        + (f"strength auto, 3% budget, overscan {args.overscan:g}" if auto else "strength 1, no budget"), header, rows,
+        + (f"strength auto, 3% budget, overscan {args.overscan:g}" if auto else "strength 1, no budget")
+        + (f", supersample {args.supersample}" if args.supersample > 1 else ""), header, rows,
         reference="issue 18: stray points <= 0.05% of covered pixels and pinholes <= 0.01% on every frame; "
                   "uncovered <= 3% at strength auto",
         notes="Every frame counted (worst shown). Stray = covered pixel with >= 5 of its 8 neighbours uncovered; "
               "pinhole = uncovered pixel with <= 1 uncovered neighbour; stretch = pixels magnified > 2x (from a "
-              "render of the source coordinates). Presets run without a stroke; the auto rows read a simple drawn "
+              "render of the source coordinates); with supersample, covered = any of a pixel's sub-samples seen. Presets run without a stroke; the auto rows read a simple drawn "
               "shape. Contact sheets: bench/_output/sheet_<photo>.png.")
 
 

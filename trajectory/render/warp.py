@@ -48,7 +48,8 @@ Method ("forward depth, backward colour"):
    about the pixel centres) and box-averaged down, so which surface covers a pixel is decided at ``s x s`` points
    instead of one: thin parts and outlines no longer step a whole pixel at a time as they move (they shimmer
    less), at about ``s^2`` times the cost. ``visible`` is then the seen share of each pixel's ``s x s`` points,
-   ``depth`` the nearest seen one.
+   ``depth`` the nearest seen one; the stray rule (:func:`.warpcore.drop_strays`: flying pixels emptied,
+   pinholes closed) runs once more at the output's pixels, since a hole's ragged rim pools into lone ones.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ from .warpcore import (
     SENTINEL,
     close_see_through,
     drop_strays,
+    empty_neighbours,
     fill_cracks,
     frame_jacobian,
     jacobian,
@@ -330,7 +332,42 @@ def _render_part(src, cams, sl: slice, out_size, fill, channels: int, tol, into:
     out.visible.copy_(F.avg_pool2d(big.visible[:, None], ss)[:, 0])
     nearest = -F.max_pool2d(-torch.where(big.depth > 0, big.depth, torch.inf)[:, None], ss)[:, 0]
     torch.where(torch.isfinite(nearest), nearest, nearest.new_zeros(()), out=out.depth)
+    _strays_at_output(out, black=fill == "none")
     return out
+
+
+_RING = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+
+
+def _strays_at_output(out: RenderResult, black: bool, max_passes: int = 32) -> None:
+    """The stray rule of :func:`.warpcore.drop_strays` once more at the output's own pixels, after a supersampled
+    render is pooled (the render applied it to its ``s x s`` points, so a hole's ragged rim still pools into
+    output pixels seen alone over a hole, or unseen alone among seen ones): a seen pixel (any of its points) with
+    at least 5 of its 8 neighbours unseen becomes unseen (black without a fill); an unseen one with at most one
+    unseen neighbour takes its farthest seen neighbour's depth and share (and, without a fill, its colour).
+    Repeated until neither is left, at most ``max_passes`` times."""
+    h, w = out.visible.shape[-2:]
+    for _ in range(max_passes):
+        hole = out.visible == 0
+        empty = empty_neighbours(hole)
+        stray, pin = ~hole & (empty >= 5), hole & (empty <= 1)
+        if not bool((stray | pin).any()):
+            return
+        if bool(pin.any()):
+            pad = [F.pad(t, (1, 1, 1, 1)) for t in (out.depth, out.visible, out.frames)]
+            at = [tuple(slice(1 + d, 1 + d + n) for d, n in ((dy, h), (dx, w))) for dy, dx in _RING]
+            best = torch.stack([pad[0][(...,) + a] for a in at]).argmax(0)  # farthest (unseen: depth 0)
+            for t, p in zip((out.depth, out.visible, out.frames), pad, strict=True):
+                if t is out.frames and not black:
+                    continue
+                frames = t.dim() == 4
+                idx = best[None, :, None] if frames else best[None]
+                pick = torch.stack([p[(...,) + a] for a in at]).gather(0, idx.expand(1, *t.shape))[0]
+                t.copy_(torch.where(pin[:, None] if frames else pin, pick, t))
+        out.visible.masked_fill_(stray, 0.0)
+        out.depth.masked_fill_(stray, 0.0)
+        if black:
+            out.frames.masked_fill_(stray[:, None], 0.0)
 
 
 def _render_into(src, cams, sl: slice, out_hw, fill, tol, out: RenderResult) -> RenderResult:

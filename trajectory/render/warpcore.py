@@ -361,7 +361,7 @@ def _crack_pass(flat: torch.Tensor, ids: torch.Tensor, par: torch.Tensor, wp: in
     return ids[best != SENTINEL]
 
 
-def _empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
+def empty_neighbours(hole: torch.Tensor) -> torch.Tensor:
     """``[B,H,W]`` bool -> how many of each pixel's 8 neighbours are set (outside the frame: not set), uint8."""
     h, w = hole.shape[-2:]
     p = F.pad(hole.to(torch.uint8), (1, 1, 1, 1))
@@ -383,7 +383,7 @@ def drop_strays(zbuf: torch.Tensor, out_hw: tuple[int, int], max_passes: int = 3
     ho, wo = out_hw
     grid = zbuf.view(-1, ho, wo)
     hole = grid == SENTINEL
-    empty = _empty_neighbours(hole)
+    empty = empty_neighbours(hole)
     flagged = (~hole & (empty >= 5)) | (hole & (empty <= 1))
     if not bool(flagged.any()):
         return zbuf
