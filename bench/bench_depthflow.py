@@ -293,11 +293,11 @@ def blurred(frames: np.ndarray, sigma: float) -> np.ndarray:
     return np.stack([cv2.GaussianBlur(f, (0, 0), sigma) for f in frames])
 
 
-def at_sharpness(frames: np.ndarray, inv: np.ndarray, sharp: float) -> tuple[float, Measures]:
+def at_sharpness(frames: np.ndarray, inv: np.ndarray, bands: np.ndarray, m: Measures,
+                 sharp: float) -> tuple[float, Measures]:
     """The whole frames blurred just enough that their edge sharpness is ``sharp`` (a softer tool's): the blur's
-    sigma (bisected, 0 if they are no sharper) and their measures then, so flicker compares at equal sharpness."""
-    bands = np.stack([edge_band(d) for d in inv])
-    m = measure(frames, inv, bands)
+    sigma (bisected, 0 if they are no sharper) and their measures then, so flicker compares at equal sharpness.
+    ``bands`` and ``m``: the frames' own edge bands and :func:`measure`."""
     if m.sharp <= sharp:
         return 0.0, m
     lo, hi = 0.0, 2.0
@@ -417,11 +417,12 @@ def main(argv: list[str] | None = None) -> None:
                                              df_sec), ("the pack", pk_rgb, pk_inv, pk_sec),
                                             ("the pack, supersample 2", ss_rgb, ss_inv, ss_sec)):
                     df_tool = tool.startswith("Depth")
-                    m = measure(rgb, inv)
+                    bands = np.stack([edge_band(d) for d in inv])
+                    m = measure(rgb, inv, bands)
                     if df_tool:
                         df_sharp, matched = m.sharp, "-"
                     else:  # the pack's frames blurred to DepthFlow's sharpness, where they are sharper
-                        sigma, mb = at_sharpness(rgb, inv, df_sharp)
+                        sigma, mb = at_sharpness(rgb, inv, bands, m, df_sharp)
                         matched = f"{mb.flicker.mean():.2f} (sigma {sigma:.2f})"
                     size = f"{key} {amount:.3g}" if df_tool else f"strength {traj.meta['strength']:.3g}"
                     own = (df_parallax(move, amount, v_near, v_far) if df_tool
